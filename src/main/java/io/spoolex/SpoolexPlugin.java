@@ -1,0 +1,33 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex;
+
+import com.google.common.collect.ImmutableList;
+import io.spoolex.config.BaseDirectories;
+import io.spoolex.exchange.SpoolexExchangeManagerFactory;
+import io.trino.spi.Plugin;
+import io.trino.spi.exchange.ExchangeManagerFactory;
+
+/**
+ * The Trino plugin: registers the {@code filesystem} exchange manager (local disk, S3, GCS, Azure).
+ */
+public class SpoolexPlugin
+        implements Plugin
+{
+    @Override
+    public Iterable<ExchangeManagerFactory> getExchangeManagerFactories()
+    {
+        return ImmutableList.of(new SpoolexExchangeManagerFactory(BaseDirectories.FILESYSTEM_FACTORY));
+    }
+}

@@ -1,0 +1,109 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.config;
+
+import com.google.common.collect.ImmutableList;
+import io.trino.spi.TrinoException;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+import static io.trino.spi.StandardErrorCode.CONFIGURATION_INVALID;
+import static io.trino.spi.StandardErrorCode.NOT_SUPPORTED;
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The parsed {@code exchange.base-directories}: URIs ending in '/', all of one scheme, which picks the storage.
+ */
+public record BaseDirectories(String scheme, List<URI> uris)
+{
+    public static final String FILESYSTEM_FACTORY = "filesystem";
+    public static final String HDFS_FACTORY = "hdfs";
+
+    private static final Set<String> FILESYSTEM_SCHEMES = Set.of("file", "s3", "gs", "abfs", "abfss");
+    private static final String PROPERTY = "exchange.base-directories";
+
+    public BaseDirectories
+    {
+        requireNonNull(scheme, "scheme is null");
+        uris = ImmutableList.copyOf(uris);
+    }
+
+    /**
+     * @param factoryName {@code filesystem} or {@code hdfs}; under {@code hdfs} a scheme-less {@code host:port/path}
+     * means {@code hdfs://host:port/path}, as in Trino's documented examples
+     * @param anyHadoopScheme {@code exchange.hdfs.skip-directory-scheme-validation}
+     */
+    public static BaseDirectories parse(List<String> directories, String factoryName, boolean anyHadoopScheme)
+    {
+        if (directories.isEmpty()) {
+            throw new TrinoException(CONFIGURATION_INVALID, PROPERTY + " must list at least one base directory");
+        }
+        ImmutableList.Builder<URI> uris = ImmutableList.builder();
+        String scheme = null;
+        for (String directory : directories) {
+            URI uri = toUri(directory, factoryName);
+            String uriScheme = uri.getScheme().toLowerCase(Locale.ENGLISH);
+            if (scheme != null && !scheme.equals(uriScheme)) {
+                throw new TrinoException(CONFIGURATION_INVALID, "%s mixes URI schemes (%s and %s): all base directories must be on one storage".formatted(PROPERTY, scheme, uriScheme));
+            }
+            scheme = uriScheme;
+            uris.add(uri);
+        }
+        boolean supported = factoryName.equals(HDFS_FACTORY)
+                ? scheme.equals("hdfs") || anyHadoopScheme
+                : FILESYSTEM_SCHEMES.contains(scheme);
+        if (!supported) {
+            throw new TrinoException(NOT_SUPPORTED, "Scheme %s is not supported as exchange spooling storage in exchange manager type %s (%s)".formatted(scheme, factoryName, PROPERTY));
+        }
+        return new BaseDirectories(scheme, uris.build());
+    }
+
+    private static URI toUri(String directory, String factoryName)
+    {
+        String value = directory.trim();
+        if (value.startsWith("/")) {
+            // a bare absolute path is a local directory
+            return withTrailingSlash(Path.of(value).toUri().normalize());
+        }
+        if (!value.contains(":/") && factoryName.equals(HDFS_FACTORY)) {
+            value = "hdfs://" + value;
+        }
+        URI uri;
+        try {
+            uri = new URI(value).normalize();
+        }
+        catch (URISyntaxException e) {
+            throw new TrinoException(CONFIGURATION_INVALID, "%s: '%s' is not a valid URI: %s".formatted(PROPERTY, directory, e.getReason()));
+        }
+        if (uri.getScheme() == null || uri.isOpaque()) {
+            throw new TrinoException(CONFIGURATION_INVALID, "%s: '%s' is neither an absolute path nor a URI such as s3://bucket/prefix".formatted(PROPERTY, directory));
+        }
+        if (uri.getScheme().equalsIgnoreCase("file") && (uri.getPath() == null || !uri.getPath().startsWith("/"))) {
+            throw new TrinoException(CONFIGURATION_INVALID, "%s: '%s' must be an absolute file: URI".formatted(PROPERTY, directory));
+        }
+        return withTrailingSlash(uri);
+    }
+
+    private static URI withTrailingSlash(URI uri)
+    {
+        // URI.resolve treats the last path segment as a file unless the path ends with '/'
+        String text = uri.toString();
+        return text.endsWith("/") ? uri : URI.create(text + "/");
+    }
+}

@@ -1,0 +1,273 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.config;
+
+import com.google.common.base.Splitter;
+import com.google.common.collect.ImmutableList;
+import io.airlift.configuration.Config;
+import io.airlift.configuration.ConfigDescription;
+import io.airlift.configuration.LegacyConfig;
+import io.airlift.units.DataSize;
+import io.airlift.units.MaxDataSize;
+import io.airlift.units.MinDataSize;
+import jakarta.validation.constraints.AssertTrue;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+
+import java.util.List;
+
+import static io.airlift.units.DataSize.Unit.GIGABYTE;
+import static io.airlift.units.DataSize.Unit.MEGABYTE;
+
+/**
+ * The core properties of {@code etc/exchange-manager.properties}: the same names, defaults and bounds as
+ * Trino's own filesystem exchange manager, plus Spoolex's compression and encryption switches.
+ * Storage-specific properties live in the backend's own config class.
+ */
+public class ExchangeConfig
+{
+    private List<String> baseDirectories = ImmutableList.of();
+    private DataSize maxPageStorageSize = DataSize.of(16, MEGABYTE);
+    private int sinkBufferPoolMinSize = 10;
+    private int sinkBuffersPerPartition = 2;
+    private DataSize sinkMaxFileSize = DataSize.of(1, GIGABYTE);
+    private int sourceConcurrentReaders = 4;
+    private int sourceMaxFilesPerReader = 25;
+    private int maxOutputPartitionCount = 50;
+    private int fileListingParallelism = 50;
+    private DataSize sourceHandleTargetDataSize = DataSize.of(256, MEGABYTE);
+    private boolean encryptionEnabled = true;
+    private CompressionCodec spoolCompressionCodec;
+    private Boolean compressionEnabled;
+
+    public List<String> getBaseDirectories()
+    {
+        return baseDirectories;
+    }
+
+    @Config("exchange.base-directories")
+    @LegacyConfig("exchange.base-directory")
+    @ConfigDescription("Comma-separated list of base directories (URIs) the exchange spools to; the URI scheme selects the storage")
+    public ExchangeConfig setBaseDirectories(String baseDirectories)
+    {
+        this.baseDirectories = baseDirectories == null
+                ? ImmutableList.of()
+                : ImmutableList.copyOf(Splitter.on(',').trimResults().omitEmptyStrings().split(baseDirectories));
+        return this;
+    }
+
+    @AssertTrue(message = "exchange.base-directories must list at least one base directory")
+    public boolean isBaseDirectoriesSet()
+    {
+        return !baseDirectories.isEmpty();
+    }
+
+    @NotNull
+    @MinDataSize("16B")
+    @MaxDataSize("1GB")
+    public DataSize getMaxPageStorageSize()
+    {
+        return maxPageStorageSize;
+    }
+
+    @Config("exchange.max-page-storage-size")
+    @ConfigDescription("Largest page a sink accepts, counting the page and its 4-byte length")
+    public ExchangeConfig setMaxPageStorageSize(DataSize maxPageStorageSize)
+    {
+        this.maxPageStorageSize = maxPageStorageSize;
+        return this;
+    }
+
+    @Min(0)
+    public int getSinkBufferPoolMinSize()
+    {
+        return sinkBufferPoolMinSize;
+    }
+
+    @Config("exchange.sink-buffer-pool-min-size")
+    @ConfigDescription("Minimum number of write buffers in a sink's memory pool")
+    public ExchangeConfig setSinkBufferPoolMinSize(int sinkBufferPoolMinSize)
+    {
+        this.sinkBufferPoolMinSize = sinkBufferPoolMinSize;
+        return this;
+    }
+
+    @Min(2)
+    public int getSinkBuffersPerPartition()
+    {
+        return sinkBuffersPerPartition;
+    }
+
+    @Config("exchange.sink-buffers-per-partition")
+    @ConfigDescription("Write buffers per output partition; a sink's pool holds max(partitions * this, pool minimum) buffers")
+    public ExchangeConfig setSinkBuffersPerPartition(int sinkBuffersPerPartition)
+    {
+        this.sinkBuffersPerPartition = sinkBuffersPerPartition;
+        return this;
+    }
+
+    @NotNull
+    @MinDataSize("1kB")
+    public DataSize getSinkMaxFileSize()
+    {
+        return sinkMaxFileSize;
+    }
+
+    @Config("exchange.sink-max-file-size")
+    @ConfigDescription("A spool file rolls over to a new file past this many page bytes")
+    public ExchangeConfig setSinkMaxFileSize(DataSize sinkMaxFileSize)
+    {
+        this.sinkMaxFileSize = sinkMaxFileSize;
+        return this;
+    }
+
+    @AssertTrue(message = "exchange.sink-max-file-size must not be smaller than exchange.max-page-storage-size")
+    public boolean isMaxPageWithinMaxFileSize()
+    {
+        return maxPageStorageSize == null || sinkMaxFileSize == null || maxPageStorageSize.toBytes() <= sinkMaxFileSize.toBytes();
+    }
+
+    @Min(1)
+    @Max(1024)
+    public int getSourceConcurrentReaders()
+    {
+        return sourceConcurrentReaders;
+    }
+
+    @Config("exchange.source-concurrent-readers")
+    @ConfigDescription("Spool files one source reads at once")
+    public ExchangeConfig setSourceConcurrentReaders(int sourceConcurrentReaders)
+    {
+        this.sourceConcurrentReaders = sourceConcurrentReaders;
+        return this;
+    }
+
+    @Min(1)
+    public int getSourceMaxFilesPerReader()
+    {
+        return sourceMaxFilesPerReader;
+    }
+
+    @Config("exchange.source-max-files-per-reader")
+    @ConfigDescription("Small spool files one reader may read one after another")
+    public ExchangeConfig setSourceMaxFilesPerReader(int sourceMaxFilesPerReader)
+    {
+        this.sourceMaxFilesPerReader = sourceMaxFilesPerReader;
+        return this;
+    }
+
+    @Min(1)
+    public int getMaxOutputPartitionCount()
+    {
+        return maxOutputPartitionCount;
+    }
+
+    @Config("exchange.max-output-partition-count")
+    @ConfigDescription("Largest number of output partitions an exchange may have")
+    public ExchangeConfig setMaxOutputPartitionCount(int maxOutputPartitionCount)
+    {
+        this.maxOutputPartitionCount = maxOutputPartitionCount;
+        return this;
+    }
+
+    @Min(1)
+    public int getFileListingParallelism()
+    {
+        return fileListingParallelism;
+    }
+
+    @Config("exchange.file-listing-parallelism")
+    @ConfigDescription("Manifests the coordinator reads at once when it builds source handles")
+    public ExchangeConfig setFileListingParallelism(int fileListingParallelism)
+    {
+        this.fileListingParallelism = fileListingParallelism;
+        return this;
+    }
+
+    @NotNull
+    @MinDataSize("1B")
+    public DataSize getSourceHandleTargetDataSize()
+    {
+        return sourceHandleTargetDataSize;
+    }
+
+    @Config("exchange.source-handle-target-data-size")
+    @ConfigDescription("Page bytes packed into one source handle")
+    public ExchangeConfig setSourceHandleTargetDataSize(DataSize sourceHandleTargetDataSize)
+    {
+        this.sourceHandleTargetDataSize = sourceHandleTargetDataSize;
+        return this;
+    }
+
+    public boolean isEncryptionEnabled()
+    {
+        return encryptionEnabled;
+    }
+
+    @Config("exchange.encryption-enabled")
+    @ConfigDescription("Encrypt spooled blocks with AES-256-GCM under a fresh key per exchange")
+    public ExchangeConfig setEncryptionEnabled(boolean encryptionEnabled)
+    {
+        this.encryptionEnabled = encryptionEnabled;
+        return this;
+    }
+
+    /**
+     * The codec spool blocks are compressed with: {@code exchange.spool-compression-codec} when set, otherwise
+     * {@code exchange.compression-enabled} (an engine property operators often put in this file too), otherwise LZ4.
+     */
+    public CompressionCodec resolveCompressionCodec()
+    {
+        if (spoolCompressionCodec != null) {
+            return spoolCompressionCodec;
+        }
+        return compressionEnabled == null || compressionEnabled ? CompressionCodec.LZ4 : CompressionCodec.NONE;
+    }
+
+    public CompressionCodec getSpoolCompressionCodec()
+    {
+        return spoolCompressionCodec;
+    }
+
+    @Config("exchange.spool-compression-codec")
+    @ConfigDescription("Compression of spooled blocks: LZ4 (default) or NONE")
+    public ExchangeConfig setSpoolCompressionCodec(CompressionCodec spoolCompressionCodec)
+    {
+        this.spoolCompressionCodec = spoolCompressionCodec;
+        return this;
+    }
+
+    public Boolean getCompressionEnabled()
+    {
+        return compressionEnabled;
+    }
+
+    @Config("exchange.compression-enabled")
+    @ConfigDescription("Compress spooled blocks with LZ4; false means the same as exchange.spool-compression-codec=NONE")
+    public ExchangeConfig setCompressionEnabled(Boolean compressionEnabled)
+    {
+        this.compressionEnabled = compressionEnabled;
+        return this;
+    }
+
+    @AssertTrue(message = "exchange.compression-enabled and exchange.spool-compression-codec disagree: set only one of them")
+    public boolean isCompressionSettingConsistent()
+    {
+        if (spoolCompressionCodec == null || compressionEnabled == null) {
+            return true;
+        }
+        return compressionEnabled == (spoolCompressionCodec != CompressionCodec.NONE);
+    }
+}

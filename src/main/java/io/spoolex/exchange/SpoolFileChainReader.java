@@ -1,0 +1,194 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.exchange;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import io.airlift.slice.Slice;
+import io.spoolex.format.ExchangeKey;
+import io.spoolex.format.PageAssembler;
+import io.spoolex.format.SpoolFileDecoder;
+import io.spoolex.format.SpoolFileId;
+import io.spoolex.metrics.SpoolexStats;
+import io.spoolex.storage.SpoolFileReader;
+import io.spoolex.storage.SpoolStorage;
+
+import java.net.URI;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+
+import static com.google.common.base.Throwables.throwIfUnchecked;
+import static java.lang.Math.min;
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Reads a list of spool files one after another, in order, keeping ranged reads in flight ahead of the one being
+ * decoded so that {@link #poll()} rarely finds nothing ready. Decoding happens in {@link #poll()}, on the engine's
+ * thread that reads the pages. Not thread-safe: the owning source serializes calls.
+ */
+final class SpoolFileChainReader
+{
+    private static final int MAX_READS_IN_FLIGHT = 8;
+
+    record SourceFile(URI location, SpoolFileId id, Optional<ExchangeKey> key, long fileBytes, long dataBytes, int checksum) {}
+
+    private record FileState(SourceFile file, SpoolFileReader reader, SpoolFileDecoder decoder, PageAssembler assembler) {}
+
+    private record Chunk(FileState file, ListenableFuture<Slice> data, int length, boolean lastOfFile) {}
+
+    private final SpoolStorage storage;
+    private final SpoolexStats stats;
+    private final int maxPageBytes;
+    private final int readBytes;
+    private final long readAheadBytes;
+
+    private final Deque<SourceFile> filesToOpen;
+    private final Deque<Chunk> inFlight = new ArrayDeque<>();
+    private final Deque<Slice> pages = new ArrayDeque<>();
+    private FileState requesting;
+    private long requestOffset;
+    private long inFlightBytes;
+    private long pageBytes;
+    private boolean closed;
+
+    SpoolFileChainReader(SpoolStorage storage, SpoolexStats stats, List<SourceFile> files, int maxPageBytes, int readBytes)
+    {
+        this.storage = requireNonNull(storage, "storage is null");
+        this.stats = requireNonNull(stats, "stats is null");
+        this.filesToOpen = new ArrayDeque<>(files);
+        this.maxPageBytes = maxPageBytes;
+        this.readBytes = readBytes;
+        this.readAheadBytes = 2L * readBytes;
+        requestMore();
+    }
+
+    /** The next page, or null if none is decoded and the next read is not back yet. */
+    Slice poll()
+    {
+        while (pages.isEmpty() && !inFlight.isEmpty() && inFlight.peekFirst().data().isDone()) {
+            Chunk chunk = inFlight.pollFirst();
+            inFlightBytes -= chunk.length();
+            Slice data = getDone(chunk.data());
+            requestMore();
+            FileState file = chunk.file();
+            stats.getSourceStorageBytes().update(data.length());
+            file.decoder().decode(data, block -> file.assembler().add(block, this::addPage));
+            if (chunk.lastOfFile()) {
+                file.decoder().finish();
+                file.assembler().finish();
+                file.reader().close();
+                stats.getFilesRead().update(1);
+                stats.getSourcePageBytes().update(file.decoder().rawBytes() - file.assembler().pages() * Integer.BYTES);
+            }
+        }
+        Slice page = pages.pollFirst();
+        if (page != null) {
+            pageBytes -= page.length();
+        }
+        return page;
+    }
+
+    /** True when a {@link #poll()} would make progress. */
+    boolean isReady()
+    {
+        return !pages.isEmpty() || (!inFlight.isEmpty() && inFlight.peekFirst().data().isDone());
+    }
+
+    /** The read the reader waits for, or null if it waits for nothing. */
+    ListenableFuture<Slice> nextRead()
+    {
+        return inFlight.isEmpty() ? null : inFlight.peekFirst().data();
+    }
+
+    boolean isFinished()
+    {
+        return pages.isEmpty() && inFlight.isEmpty() && requesting == null && filesToOpen.isEmpty();
+    }
+
+    /** Bytes held: reads in flight (their buffers are allocated by then) and decoded pages not yet taken. */
+    long retainedBytes()
+    {
+        return inFlightBytes + pageBytes;
+    }
+
+    void close()
+    {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        pages.clear();
+        pageBytes = 0;
+        for (Chunk chunk : inFlight) {
+            chunk.file().reader().close();
+        }
+        inFlight.clear();
+        inFlightBytes = 0;
+        if (requesting != null) {
+            requesting.reader().close();
+            requesting = null;
+        }
+        filesToOpen.clear();
+    }
+
+    private void addPage(Slice page)
+    {
+        pages.addLast(page);
+        pageBytes += page.length();
+    }
+
+    private void requestMore()
+    {
+        while (!closed && inFlight.size() < MAX_READS_IN_FLIGHT && inFlightBytes < readAheadBytes) {
+            if (requesting == null) {
+                SourceFile next = filesToOpen.pollFirst();
+                if (next == null) {
+                    return;
+                }
+                String name = next.location().toString();
+                requesting = new FileState(
+                        next,
+                        storage.openFile(next.location(), next.fileBytes()),
+                        new SpoolFileDecoder(name, next.id(), next.key(), next.fileBytes(), next.checksum()),
+                        new PageAssembler(name, maxPageBytes));
+                requestOffset = 0;
+            }
+            int length = (int) min(readBytes, requesting.file().fileBytes() - requestOffset);
+            boolean last = requestOffset + length == requesting.file().fileBytes();
+            inFlight.addLast(new Chunk(requesting, requesting.reader().read(requestOffset, length), length, last));
+            inFlightBytes += length;
+            requestOffset += length;
+            if (last) {
+                requesting = null;
+            }
+        }
+    }
+
+    private static Slice getDone(ListenableFuture<Slice> future)
+    {
+        try {
+            return future.get();
+        }
+        catch (ExecutionException e) {
+            throwIfUnchecked(e.getCause());
+            throw new RuntimeException(e.getCause());
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RuntimeException(e);
+        }
+    }
+}

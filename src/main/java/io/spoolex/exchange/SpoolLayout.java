@@ -1,0 +1,71 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.exchange;
+
+import io.spoolex.format.AttemptManifest;
+
+import java.net.URI;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Where an exchange's data lives:
+ * <pre>
+ * {base}/{hex}.{queryId}.{exchangeId}.{taskPartition}/{attempt}/{outputPartition}_{sequence}.spool
+ * {base}/{hex}.{queryId}.{exchangeId}.{taskPartition}/{attempt}/manifest
+ * </pre>
+ * The random hex prefix spreads object-store keys over key ranges (S3 partitions its request rate by prefix).
+ */
+public final class SpoolLayout
+{
+    static final String DATA_FILE_SUFFIX = ".spool";
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final int HEX_PREFIX_LENGTH = 6;
+
+    private SpoolLayout() {}
+
+    public static URI taskPartitionDirectory(URI baseDirectory, String queryId, String exchangeId, int taskPartitionId)
+    {
+        return baseDirectory.resolve(randomHexPrefix() + "." + queryId + "." + exchangeId + "." + taskPartitionId + "/");
+    }
+
+    public static URI attemptDirectory(URI taskPartitionDirectory, int attemptId)
+    {
+        return taskPartitionDirectory.resolve(attemptId + "/");
+    }
+
+    public static URI dataFile(URI attemptDirectory, int outputPartition, int sequence)
+    {
+        return attemptDirectory.resolve(dataFileName(outputPartition, sequence));
+    }
+
+    public static String dataFileName(int outputPartition, int sequence)
+    {
+        return outputPartition + "_" + sequence + DATA_FILE_SUFFIX;
+    }
+
+    public static URI manifest(URI attemptDirectory)
+    {
+        return attemptDirectory.resolve(AttemptManifest.FILE_NAME);
+    }
+
+    private static String randomHexPrefix()
+    {
+        char[] prefix = new char[HEX_PREFIX_LENGTH];
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int i = 0; i < prefix.length; i++) {
+            prefix[i] = HEX[random.nextInt(HEX.length)];
+        }
+        return new String(prefix);
+    }
+}

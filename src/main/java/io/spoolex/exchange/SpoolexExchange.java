@@ -1,0 +1,383 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.exchange;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.airlift.log.Logger;
+import io.spoolex.exchange.SpoolexSourceHandle.AttemptFiles;
+import io.spoolex.exchange.SpoolexSourceHandle.FileRef;
+import io.spoolex.format.AttemptManifest;
+import io.spoolex.format.ExchangeKey;
+import io.spoolex.metrics.SpoolexStats;
+import io.spoolex.storage.SpoolStorage;
+import io.trino.spi.TrinoException;
+import io.trino.spi.exchange.Exchange;
+import io.trino.spi.exchange.ExchangeContext;
+import io.trino.spi.exchange.ExchangeId;
+import io.trino.spi.exchange.ExchangeSinkHandle;
+import io.trino.spi.exchange.ExchangeSinkInstanceHandle;
+import io.trino.spi.exchange.ExchangeSourceHandle;
+import io.trino.spi.exchange.ExchangeSourceHandleSource;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+
+import static com.google.common.base.MoreObjects.toStringHelper;
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkState;
+import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
+import static io.airlift.concurrent.AsyncSemaphore.processAll;
+import static io.spoolex.SpoolexErrorCode.SPOOL_COMMIT_MISSING;
+import static io.spoolex.SpoolexErrorCode.SPOOL_FILE_NOT_FOUND;
+import static java.util.Objects.requireNonNull;
+import static java.util.concurrent.CompletableFuture.completedFuture;
+
+/**
+ * The coordinator's side of one exchange: hands out a directory per task attempt, remembers which attempt of each
+ * task partition finished first, reads those attempts' manifests and turns their files into source handles.
+ */
+public class SpoolexExchange
+        implements Exchange
+{
+    private static final Logger log = Logger.get(SpoolexExchange.class);
+
+    private final ExchangeContext context;
+    private final SpoolStorage storage;
+    private final SpoolexStats stats;
+    private final List<URI> baseDirectories;
+    private final int baseDirectoryOffset;
+    private final int outputPartitionCount;
+    private final boolean preserveOrderWithinPartition;
+    private final Optional<ExchangeKey> key;
+    private final int manifestReadParallelism;
+    private final long sourceHandleTargetDataBytes;
+    private final Executor executor;
+
+    private final Map<Integer, URI> taskPartitionDirectories = new ConcurrentHashMap<>();
+    private final CompletableFuture<List<ExchangeSourceHandle>> sourceHandles = new CompletableFuture<>();
+
+    @GuardedBy("this")
+    private final Map<Integer, Integer> committedAttempts = new TreeMap<>();
+    @GuardedBy("this")
+    private boolean noMoreSinks;
+    @GuardedBy("this")
+    private boolean sourceHandlesRequested;
+    @GuardedBy("this")
+    private boolean closed;
+
+    public SpoolexExchange(
+            ExchangeContext context,
+            SpoolStorage storage,
+            SpoolexStats stats,
+            List<URI> baseDirectories,
+            int outputPartitionCount,
+            boolean preserveOrderWithinPartition,
+            Optional<ExchangeKey> key,
+            int manifestReadParallelism,
+            long sourceHandleTargetDataBytes,
+            Executor executor)
+    {
+        this.context = requireNonNull(context, "context is null");
+        this.storage = requireNonNull(storage, "storage is null");
+        this.stats = requireNonNull(stats, "stats is null");
+        this.baseDirectories = ImmutableList.copyOf(requireNonNull(baseDirectories, "baseDirectories is null"));
+        checkArgument(!baseDirectories.isEmpty(), "no base directories");
+        // task partitions go round-robin over the base directories, starting at a random one per exchange so
+        // that small exchanges do not all pile onto the first directory
+        this.baseDirectoryOffset = ThreadLocalRandom.current().nextInt(baseDirectories.size());
+        this.outputPartitionCount = outputPartitionCount;
+        this.preserveOrderWithinPartition = preserveOrderWithinPartition;
+        this.key = requireNonNull(key, "key is null");
+        this.manifestReadParallelism = manifestReadParallelism;
+        this.sourceHandleTargetDataBytes = sourceHandleTargetDataBytes;
+        this.executor = requireNonNull(executor, "executor is null");
+    }
+
+    @Override
+    public ExchangeId getId()
+    {
+        return context.getExchangeId();
+    }
+
+    @Override
+    public ExchangeSinkHandle addSink(int taskPartitionId)
+    {
+        taskPartitionDirectory(taskPartitionId);
+        return new SpoolexSinkHandle(taskPartitionId);
+    }
+
+    @Override
+    public synchronized void noMoreSinks()
+    {
+        noMoreSinks = true;
+    }
+
+    @Override
+    public CompletableFuture<ExchangeSinkInstanceHandle> instantiateSink(ExchangeSinkHandle sinkHandle, int taskAttemptId)
+    {
+        int taskPartitionId = ((SpoolexSinkHandle) sinkHandle).taskPartitionId();
+        URI attemptDirectory = SpoolLayout.attemptDirectory(taskPartitionDirectory(taskPartitionId), taskAttemptId);
+        return completedFuture(new SpoolexSinkInstanceHandle(
+                exchangeId(),
+                taskPartitionId,
+                taskAttemptId,
+                attemptDirectory,
+                outputPartitionCount,
+                preserveOrderWithinPartition,
+                key));
+    }
+
+    @Override
+    public CompletableFuture<ExchangeSinkInstanceHandle> updateSinkInstanceHandle(ExchangeSinkHandle sinkHandle, int taskAttemptId)
+    {
+        // sinks of this exchange never ask for an update (isHandleUpdateRequired is always false)
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public synchronized void sinkFinished(ExchangeSinkHandle sinkHandle, int taskAttemptId)
+    {
+        // the first attempt to finish wins; later successful attempts are ignored and deleted with the exchange
+        committedAttempts.putIfAbsent(((SpoolexSinkHandle) sinkHandle).taskPartitionId(), taskAttemptId);
+    }
+
+    @Override
+    public void allRequiredSinksFinished()
+    {
+        List<Map.Entry<Integer, Integer>> attempts;
+        synchronized (this) {
+            if (sourceHandlesRequested || closed) {
+                return;
+            }
+            checkState(noMoreSinks, "allRequiredSinksFinished before noMoreSinks");
+            sourceHandlesRequested = true;
+            attempts = ImmutableList.copyOf(committedAttempts.entrySet());
+        }
+        ListenableFuture<List<AttemptManifest>> manifests = processAll(
+                attempts,
+                attempt -> readManifest(attempt.getKey(), attempt.getValue()),
+                manifestReadParallelism,
+                executor);
+        Futures.addCallback(manifests, new FutureCallback<>()
+        {
+            @Override
+            public void onSuccess(List<AttemptManifest> result)
+            {
+                try {
+                    sourceHandles.complete(createSourceHandles(result));
+                }
+                catch (Throwable t) {
+                    sourceHandles.completeExceptionally(t);
+                }
+            }
+
+            @Override
+            public void onFailure(Throwable t)
+            {
+                sourceHandles.completeExceptionally(t);
+            }
+        }, directExecutor());
+    }
+
+    private ListenableFuture<AttemptManifest> readManifest(int taskPartitionId, int attemptId)
+    {
+        URI location = SpoolLayout.manifest(SpoolLayout.attemptDirectory(taskPartitionDirectory(taskPartitionId), attemptId));
+        ListenableFuture<AttemptManifest> manifest = Futures.transform(
+                storage.getFile(location),
+                data -> {
+                    stats.getManifestsRead().update(1);
+                    return AttemptManifest.deserialize(data, location.toString(), exchangeId(), taskPartitionId, attemptId, key);
+                },
+                executor);
+        return Futures.catching(manifest, TrinoException.class, e -> {
+            if (e.getErrorCode().equals(SPOOL_FILE_NOT_FOUND.toErrorCode())) {
+                throw new TrinoException(SPOOL_COMMIT_MISSING, "Attempt %s of task partition %s of exchange %s finished, but its manifest %s is missing"
+                        .formatted(attemptId, taskPartitionId, exchangeId(), location), e);
+            }
+            throw e;
+        }, directExecutor());
+    }
+
+    /**
+     * One or more handles per output partition, each holding about {@code exchange.source-handle-target-data-size}
+     * page bytes. When order within partitions must be kept, an attempt's files of a partition stay in one handle.
+     */
+    private List<ExchangeSourceHandle> createSourceHandles(List<AttemptManifest> manifests)
+    {
+        // output partition -> the files each attempt wrote for it, in write order
+        Map<Integer, List<AttemptFiles>> partitions = new TreeMap<>();
+        for (AttemptManifest manifest : manifests) {
+            String directory = SpoolLayout.attemptDirectory(taskPartitionDirectory(manifest.taskPartitionId()), manifest.attemptId()).toString();
+            Map<Integer, List<FileRef>> filesByPartition = new TreeMap<>();
+            manifest.files().stream()
+                    .sorted(Comparator.comparingInt(AttemptManifest.File::outputPartition).thenComparingInt(AttemptManifest.File::sequence))
+                    .forEach(file -> filesByPartition.computeIfAbsent(file.outputPartition(), _ -> new ArrayList<>())
+                            .add(new FileRef(file.sequence(), file.fileBytes(), file.dataBytes(), file.checksum())));
+            filesByPartition.forEach((partition, files) -> {
+                checkState(partition < outputPartitionCount, "manifest of attempt %s of task partition %s names output partition %s of %s",
+                        manifest.attemptId(), manifest.taskPartitionId(), partition, outputPartitionCount);
+                partitions.computeIfAbsent(partition, _ -> new ArrayList<>())
+                        .add(new AttemptFiles(directory, manifest.taskPartitionId(), manifest.attemptId(), files));
+            });
+        }
+
+        ImmutableList.Builder<ExchangeSourceHandle> handles = ImmutableList.builder();
+        partitions.forEach((partition, attempts) -> {
+            HandleBuilder handle = new HandleBuilder(partition);
+            for (AttemptFiles attempt : attempts) {
+                if (preserveOrderWithinPartition) {
+                    if (handle.dataBytes > 0 && handle.dataBytes + attempt.dataBytes() > sourceHandleTargetDataBytes) {
+                        handles.add(handle.build());
+                        handle = new HandleBuilder(partition);
+                    }
+                    handle.add(attempt.directory(), attempt.taskPartitionId(), attempt.attemptId(), attempt.files());
+                    continue;
+                }
+                for (FileRef file : attempt.files()) {
+                    if (handle.dataBytes > 0 && handle.dataBytes + file.dataBytes() > sourceHandleTargetDataBytes) {
+                        handles.add(handle.build());
+                        handle = new HandleBuilder(partition);
+                    }
+                    handle.add(attempt.directory(), attempt.taskPartitionId(), attempt.attemptId(), List.of(file));
+                }
+            }
+            if (!handle.isEmpty()) {
+                handles.add(handle.build());
+            }
+        });
+        return handles.build();
+    }
+
+    private class HandleBuilder
+    {
+        private final int partition;
+        private final List<AttemptFiles> attempts = new ArrayList<>();
+        private long dataBytes;
+
+        HandleBuilder(int partition)
+        {
+            this.partition = partition;
+        }
+
+        void add(String directory, int taskPartitionId, int attemptId, List<FileRef> files)
+        {
+            AttemptFiles last = attempts.isEmpty() ? null : attempts.getLast();
+            if (last != null && last.taskPartitionId() == taskPartitionId && last.attemptId() == attemptId) {
+                attempts.set(attempts.size() - 1, new AttemptFiles(directory, taskPartitionId, attemptId, ImmutableList.<FileRef>builder().addAll(last.files()).addAll(files).build()));
+            }
+            else {
+                attempts.add(new AttemptFiles(directory, taskPartitionId, attemptId, files));
+            }
+            for (FileRef file : files) {
+                dataBytes += file.dataBytes();
+            }
+        }
+
+        boolean isEmpty()
+        {
+            return attempts.isEmpty();
+        }
+
+        SpoolexSourceHandle build()
+        {
+            return new SpoolexSourceHandle(exchangeId(), partition, key, attempts);
+        }
+    }
+
+    @Override
+    public ExchangeSourceHandleSource getSourceHandles()
+    {
+        return new ExchangeSourceHandleSource()
+        {
+            @Override
+            public CompletableFuture<ExchangeSourceHandleBatch> getNextBatch()
+            {
+                return sourceHandles.thenApply(handles -> new ExchangeSourceHandleBatch(handles, true));
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+
+    @Override
+    public void close()
+    {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        sourceHandles.completeExceptionally(new IllegalStateException("exchange %s is closed".formatted(exchangeId())));
+        stats.getExchangesClosed().update(1);
+        List<URI> directories = ImmutableList.copyOf(taskPartitionDirectories.values());
+        if (directories.isEmpty()) {
+            return;
+        }
+        Futures.addCallback(storage.deleteRecursively(directories), new FutureCallback<>()
+        {
+            @Override
+            public void onSuccess(Void result) {}
+
+            @Override
+            public void onFailure(Throwable t)
+            {
+                // the query's result does not depend on this; the data is orphaned (see docs/cleanup.md)
+                stats.getCleanupFailures().update(1);
+                log.warn(t, "Failed to delete spool data of exchange %s (%s directories)", exchangeId(), directories.size());
+            }
+        }, directExecutor());
+    }
+
+    private URI taskPartitionDirectory(int taskPartitionId)
+    {
+        return taskPartitionDirectories.computeIfAbsent(taskPartitionId, id -> SpoolLayout.taskPartitionDirectory(
+                baseDirectories.get((baseDirectoryOffset + id) % baseDirectories.size()),
+                context.getQueryId().toString(),
+                exchangeId(),
+                id));
+    }
+
+    private String exchangeId()
+    {
+        return context.getExchangeId().getId();
+    }
+
+    @Override
+    public synchronized String toString()
+    {
+        return toStringHelper(this)
+                .add("exchangeId", exchangeId())
+                .add("outputPartitionCount", outputPartitionCount)
+                .add("preserveOrderWithinPartition", preserveOrderWithinPartition)
+                .add("encrypted", key.isPresent())
+                .add("taskPartitions", taskPartitionDirectories.size())
+                .add("committedAttempts", committedAttempts.size())
+                .toString();
+    }
+}

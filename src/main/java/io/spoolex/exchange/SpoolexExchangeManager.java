@@ -1,0 +1,133 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.exchange;
+
+import com.google.inject.Inject;
+import io.airlift.bootstrap.LifeCycleManager;
+import io.spoolex.config.BaseDirectories;
+import io.spoolex.config.CompressionCodec;
+import io.spoolex.config.ExchangeConfig;
+import io.spoolex.format.ExchangeKey;
+import io.spoolex.format.SpoolFileFormat;
+import io.spoolex.metrics.SpoolexStats;
+import io.spoolex.storage.SpoolStorage;
+import io.trino.spi.TrinoException;
+import io.trino.spi.exchange.Exchange;
+import io.trino.spi.exchange.ExchangeContext;
+import io.trino.spi.exchange.ExchangeManager;
+import io.trino.spi.exchange.ExchangeSink;
+import io.trino.spi.exchange.ExchangeSinkInstanceHandle;
+import io.trino.spi.exchange.ExchangeSource;
+import jakarta.annotation.PreDestroy;
+
+import java.security.SecureRandom;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+
+import static io.airlift.concurrent.Threads.daemonThreadsNamed;
+import static io.spoolex.SpoolexErrorCode.MAX_OUTPUT_PARTITION_COUNT_EXCEEDED;
+import static java.util.Objects.requireNonNull;
+import static java.util.concurrent.Executors.newCachedThreadPool;
+
+public class SpoolexExchangeManager
+        implements ExchangeManager
+{
+    private final LifeCycleManager lifeCycleManager;
+    private final ExchangeConfig config;
+    private final BaseDirectories baseDirectories;
+    private final SpoolStorage storage;
+    private final SpoolexStats stats;
+    private final CompressionCodec compressionCodec;
+    private final SecureRandom random = new SecureRandom();
+    private final ExecutorService executor = newCachedThreadPool(daemonThreadsNamed("spoolex-exchange-%s"));
+
+    @Inject
+    public SpoolexExchangeManager(LifeCycleManager lifeCycleManager, ExchangeConfig config, BaseDirectories baseDirectories, SpoolStorage storage, SpoolexStats stats)
+    {
+        this.lifeCycleManager = requireNonNull(lifeCycleManager, "lifeCycleManager is null");
+        this.config = requireNonNull(config, "config is null");
+        this.baseDirectories = requireNonNull(baseDirectories, "baseDirectories is null");
+        this.storage = requireNonNull(storage, "storage is null");
+        this.stats = requireNonNull(stats, "stats is null");
+        this.compressionCodec = config.resolveCompressionCodec();
+    }
+
+    @Override
+    public Exchange createExchange(ExchangeContext context, int outputPartitionCount, boolean preserveOrderWithinPartition)
+    {
+        if (outputPartitionCount > config.getMaxOutputPartitionCount()) {
+            throw new TrinoException(MAX_OUTPUT_PARTITION_COUNT_EXCEEDED, "Max number of output partitions exceeded for exchange '%s'. Allowed: %s. Requested: %s."
+                    .formatted(context.getExchangeId(), config.getMaxOutputPartitionCount(), outputPartitionCount));
+        }
+        stats.getExchangesCreated().update(1);
+        Optional<ExchangeKey> key = config.isEncryptionEnabled() ? Optional.of(ExchangeKey.random(random)) : Optional.empty();
+        return new SpoolexExchange(
+                context,
+                storage,
+                stats,
+                baseDirectories.uris(),
+                outputPartitionCount,
+                preserveOrderWithinPartition,
+                key,
+                config.getFileListingParallelism(),
+                config.getSourceHandleTargetDataSize().toBytes(),
+                executor);
+    }
+
+    @Override
+    public ExchangeSink createSink(ExchangeSinkInstanceHandle handle)
+    {
+        return new SpoolexSink(
+                storage,
+                stats,
+                (SpoolexSinkInstanceHandle) handle,
+                compressionCodec,
+                random,
+                config.getMaxPageStorageSize(),
+                config.getSinkMaxFileSize(),
+                config.getSinkBufferPoolMinSize(),
+                config.getSinkBuffersPerPartition(),
+                SpoolFileFormat.DEFAULT_BLOCK_SIZE);
+    }
+
+    @Override
+    public ExchangeSource createSource()
+    {
+        return new SpoolexSource(
+                storage,
+                stats,
+                Math.toIntExact(config.getMaxPageStorageSize().toBytes()),
+                config.getSourceConcurrentReaders(),
+                config.getSourceMaxFilesPerReader());
+    }
+
+    @Override
+    public boolean supportsConcurrentReadAndWrite()
+    {
+        return false;
+    }
+
+    @Override
+    public void shutdown()
+    {
+        lifeCycleManager.stop();
+    }
+
+    @PreDestroy
+    public void destroy()
+    {
+        executor.shutdownNow();
+        storage.close();
+    }
+}

@@ -1,0 +1,497 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.exchange;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.airlift.slice.Slice;
+import io.airlift.slice.Slices;
+import io.airlift.units.DataSize;
+import io.spoolex.config.CompressionCodec;
+import io.spoolex.format.AttemptManifest;
+import io.spoolex.format.SpoolFileEncoder;
+import io.spoolex.format.SpoolFileFormat;
+import io.spoolex.format.SpoolFileId;
+import io.spoolex.metrics.SpoolexStats;
+import io.spoolex.storage.SpoolFileWriter;
+import io.spoolex.storage.SpoolStorage;
+import io.trino.spi.TrinoException;
+import io.trino.spi.exchange.ExchangeSink;
+import io.trino.spi.exchange.ExchangeSinkInstanceHandle;
+
+import java.net.URI;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Throwables.throwIfUnchecked;
+import static com.google.common.util.concurrent.Futures.immediateVoidFuture;
+import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
+import static io.airlift.concurrent.MoreFutures.addExceptionCallback;
+import static io.spoolex.exchange.ExchangeFutures.NOT_BLOCKED;
+import static io.spoolex.exchange.ExchangeFutures.toCompletableFuture;
+import static io.spoolex.format.SpoolFileFormat.PAGE_LENGTH_BYTES;
+import static io.trino.spi.StandardErrorCode.NOT_SUPPORTED;
+import static java.lang.Math.min;
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Writes one task attempt's output: a chain of spool files per output partition, then the manifest that commits
+ * them. Pages are packed into blocks; full blocks are encoded (compressed, sealed) on the calling thread into pool
+ * buffers, and every {@code writeBufferSize} bytes of them go to storage asynchronously.
+ */
+public class SpoolexSink
+        implements ExchangeSink
+{
+    private final SpoolStorage storage;
+    private final SpoolexStats stats;
+    private final SpoolexSinkInstanceHandle handle;
+    private final CompressionCodec codec;
+    private final SecureRandom random;
+    private final int maxPageStorageBytes;
+    private final long maxFileDataBytes;
+    private final int blockBytes;
+    private final int writeBufferBytes;
+    private final SinkBufferPool pool;
+    private final AtomicReferenceArray<PartitionWriter> writers;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    // written by partition writers under their own locks, never under the sink's (that would invert lock order)
+    private final Queue<ListenableFuture<Void>> fileFutures = new ConcurrentLinkedQueue<>();
+    private final Queue<AttemptManifest.File> committedFiles = new ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
+
+    public SpoolexSink(
+            SpoolStorage storage,
+            SpoolexStats stats,
+            SpoolexSinkInstanceHandle handle,
+            CompressionCodec codec,
+            SecureRandom random,
+            DataSize maxPageStorageSize,
+            DataSize maxFileSize,
+            int bufferPoolMinSize,
+            int buffersPerPartition,
+            int blockBytes)
+    {
+        this.storage = requireNonNull(storage, "storage is null");
+        this.stats = requireNonNull(stats, "stats is null");
+        this.handle = requireNonNull(handle, "handle is null");
+        this.codec = requireNonNull(codec, "codec is null");
+        this.random = requireNonNull(random, "random is null");
+        this.maxPageStorageBytes = Math.toIntExact(maxPageStorageSize.toBytes());
+        this.maxFileDataBytes = maxFileSize.toBytes();
+        this.blockBytes = blockBytes;
+        this.writeBufferBytes = storage.writeBufferSize();
+        boolean encrypted = handle.key().isPresent();
+        int bufferBytes = SpoolFileFormat.headerBytes(encrypted) + SpoolFileEncoder.encodeBufferBytes(blockBytes, encrypted) + SpoolFileFormat.trailerBytes(encrypted);
+        // the pool holds max(partitions * buffers-per-partition, pool minimum) write buffers' worth of bytes;
+        // a partition holds at most one raw block, one write buffer of encoded blocks waiting and one block more,
+        // so with at least two write buffers per partition the waiting buffers alone can never exhaust the pool
+        checkArgument(writeBufferBytes >= 2 * bufferBytes, "storage write buffer %s is too small for blocks of %s", writeBufferBytes, blockBytes);
+        long budgetBytes = Math.max((long) handle.outputPartitionCount() * buffersPerPartition, bufferPoolMinSize) * writeBufferBytes;
+        this.pool = new SinkBufferPool(bufferBytes, Math.max(budgetBytes, 2L * writeBufferBytes));
+        this.writers = new AtomicReferenceArray<>(handle.outputPartitionCount());
+    }
+
+    @Override
+    public boolean isHandleUpdateRequired()
+    {
+        return false;
+    }
+
+    @Override
+    public void updateHandle(ExchangeSinkInstanceHandle handle)
+    {
+        throw new UnsupportedOperationException("this sink never asks for a handle update");
+    }
+
+    @Override
+    public CompletableFuture<Void> isBlocked()
+    {
+        if (failure.get() != null) {
+            return NOT_BLOCKED;
+        }
+        CompletableFuture<Void> blocked = pool.isBlocked();
+        if (!blocked.isDone()) {
+            stats.getSinkBlocked().update(1);
+        }
+        return blocked;
+    }
+
+    @Override
+    public void add(int partitionId, Slice data)
+    {
+        throwIfFailed();
+        checkArgument(partitionId >= 0 && partitionId < writers.length(), "partition %s is outside 0..%s", partitionId, writers.length() - 1);
+        if (PAGE_LENGTH_BYTES + (long) data.length() > maxPageStorageBytes) {
+            throw new TrinoException(NOT_SUPPORTED, "Page of %s exceeds the largest page the exchange accepts, %s (exchange.max-page-storage-size, counting a 4-byte length)"
+                    .formatted(DataSize.succinctBytes(data.length()), DataSize.succinctBytes(maxPageStorageBytes)));
+        }
+        if (closed) {
+            return;
+        }
+        PartitionWriter writer = writers.get(partitionId);
+        if (writer == null) {
+            writers.compareAndSet(partitionId, null, new PartitionWriter(partitionId));
+            writer = writers.get(partitionId);
+        }
+        writer.add(data);
+    }
+
+    @Override
+    public long getMemoryUsage()
+    {
+        return pool.allocatedBytes();
+    }
+
+    /** The most memory this sink has held at once. */
+    public long getPeakMemoryUsage()
+    {
+        return pool.peakAllocatedBytes();
+    }
+
+    /** The byte budget of this sink's buffer pool. */
+    public long getMemoryBudget()
+    {
+        return pool.budgetBytes();
+    }
+
+    @Override
+    public synchronized CompletableFuture<Void> finish()
+    {
+        if (closed) {
+            return CompletableFuture.failedFuture(new IllegalStateException("sink is already closed"));
+        }
+        closed = true;
+        Throwable failed = failure.get();
+        if (failed != null) {
+            return toCompletableFuture(Futures.transformAsync(discard(), _ -> Futures.immediateFailedFuture(failed), directExecutor()));
+        }
+        try {
+            for (int partition = 0; partition < writers.length(); partition++) {
+                PartitionWriter writer = writers.get(partition);
+                if (writer != null) {
+                    writer.closeFile();
+                }
+            }
+        }
+        catch (Throwable t) {
+            recordFailure(t);
+            return toCompletableFuture(Futures.transformAsync(discard(), _ -> Futures.immediateFailedFuture(t), directExecutor()));
+        }
+        ListenableFuture<Void> committed = Futures.transformAsync(
+                Futures.allAsList(fileFutures),
+                _ -> commit(),
+                directExecutor());
+        ListenableFuture<Void> result = Futures.catchingAsync(committed, Throwable.class, t -> {
+            stats.getSinkFailures().update(1);
+            return Futures.transformAsync(discard(), _ -> Futures.immediateFailedFuture(t), directExecutor());
+        }, directExecutor());
+        result.addListener(pool::close, directExecutor());
+        return toCompletableFuture(result);
+    }
+
+    private synchronized ListenableFuture<Void> commit()
+    {
+        AttemptManifest manifest = new AttemptManifest(handle.exchangeId(), handle.taskPartitionId(), handle.attemptId(), ImmutableList.copyOf(committedFiles));
+        ListenableFuture<Void> written = storage.putFile(SpoolLayout.manifest(handle.attemptDirectory()), List.of(manifest.serialize(handle.key(), random)));
+        return Futures.transform(written, _ -> {
+            stats.getSinksFinished().update(1);
+            return null;
+        }, directExecutor());
+    }
+
+    @Override
+    public synchronized CompletableFuture<Void> abort()
+    {
+        if (closed) {
+            // finish() is running or done: a failed finish cleans up itself, a successful one is the engine's to ignore
+            return NOT_BLOCKED;
+        }
+        closed = true;
+        stats.getSinksAborted().update(1);
+        ListenableFuture<Void> discarded = discard();
+        discarded.addListener(pool::close, directExecutor());
+        return toCompletableFuture(discarded);
+    }
+
+    /**
+     * Abandons every file and deletes the attempt's directory, once writes in flight have settled (a write landing
+     * after the delete would leave an orphan behind).
+     */
+    private synchronized ListenableFuture<Void> discard()
+    {
+        // abort the writers first: once aborted, a writer starts no more files, so the list below is complete
+        List<ListenableFuture<?>> pending = new ArrayList<>();
+        for (int partition = 0; partition < writers.length(); partition++) {
+            PartitionWriter writer = writers.get(partition);
+            if (writer != null) {
+                pending.add(writer.abort());
+            }
+        }
+        pending.addAll(fileFutures);
+        return Futures.whenAllComplete(pending).callAsync(
+                () -> storage.deleteRecursively(ImmutableList.of(handle.attemptDirectory())),
+                directExecutor());
+    }
+
+    private void throwIfFailed()
+    {
+        Throwable throwable = failure.get();
+        if (throwable != null) {
+            throwIfUnchecked(throwable);
+            throw new RuntimeException(throwable);
+        }
+    }
+
+    private void recordFailure(Throwable t)
+    {
+        if (failure.compareAndSet(null, t)) {
+            pool.wakeUp();
+        }
+    }
+
+    /**
+     * The files of one output partition. Guarded by its own lock so that drivers writing different partitions
+     * encode their blocks in parallel.
+     */
+    private final class PartitionWriter
+    {
+        private final int partition;
+
+        @GuardedBy("this")
+        private int sequence = -1;
+        @GuardedBy("this")
+        private SpoolFileEncoder encoder;
+        @GuardedBy("this")
+        private URI file;
+        @GuardedBy("this")
+        private SpoolFileWriter streamingWriter;
+        @GuardedBy("this")
+        private long fileDataBytes;
+        @GuardedBy("this")
+        private byte[] raw;
+        @GuardedBy("this")
+        private int rawLength;
+        @GuardedBy("this")
+        private final List<byte[]> encoded = new ArrayList<>();
+        @GuardedBy("this")
+        private final List<Slice> encodedSlices = new ArrayList<>();
+        @GuardedBy("this")
+        private int encodedBytes;
+        @GuardedBy("this")
+        private int lastBufferLength;
+        @GuardedBy("this")
+        private boolean aborted;
+
+        PartitionWriter(int partition)
+        {
+            this.partition = partition;
+        }
+
+        synchronized void add(Slice data)
+        {
+            // closed is set before abort() visits the writers, so checking it under this lock closes the race
+            // between a late add() and abort()
+            if (aborted || closed) {
+                return;
+            }
+            int length = data.length();
+            if (encoder != null && fileDataBytes > 0 && fileDataBytes + length > maxFileDataBytes) {
+                closeFile();
+            }
+            if (encoder == null) {
+                openFile();
+            }
+            if (raw == null) {
+                raw = pool.take();
+            }
+            if (blockBytes - rawLength < PAGE_LENGTH_BYTES) {
+                byte[] lengthBytes = new byte[PAGE_LENGTH_BYTES];
+                SpoolFileFormat.putPageLength(lengthBytes, 0, length);
+                append(lengthBytes, 0, PAGE_LENGTH_BYTES);
+            }
+            else {
+                SpoolFileFormat.putPageLength(raw, rawLength, length);
+                rawLength += PAGE_LENGTH_BYTES;
+                if (rawLength == blockBytes) {
+                    encodeRawBlock();
+                }
+            }
+            append(data.byteArray(), data.byteArrayOffset(), length);
+            fileDataBytes += length;
+        }
+
+        @GuardedBy("this")
+        private void append(byte[] source, int offset, int length)
+        {
+            while (length > 0) {
+                if (rawLength == 0 && length >= blockBytes) {
+                    // a whole block straight from the page: no copy into the raw buffer
+                    encodeBlock(source, offset, blockBytes);
+                    offset += blockBytes;
+                    length -= blockBytes;
+                    continue;
+                }
+                if (raw == null) {
+                    raw = pool.take();
+                }
+                int chunk = min(blockBytes - rawLength, length);
+                System.arraycopy(source, offset, raw, rawLength, chunk);
+                rawLength += chunk;
+                offset += chunk;
+                length -= chunk;
+                if (rawLength == blockBytes) {
+                    encodeRawBlock();
+                }
+            }
+        }
+
+        @GuardedBy("this")
+        private void openFile()
+        {
+            sequence++;
+            SpoolFileId fileId = new SpoolFileId(handle.exchangeId(), handle.taskPartitionId(), handle.attemptId(), partition, sequence);
+            encoder = new SpoolFileEncoder(fileId, handle.key(), codec, random);
+            file = SpoolLayout.dataFile(handle.attemptDirectory(), partition, sequence);
+            fileDataBytes = 0;
+        }
+
+        @GuardedBy("this")
+        private void encodeRawBlock()
+        {
+            encodeBlock(raw, 0, rawLength);
+            rawLength = 0;
+        }
+
+        @GuardedBy("this")
+        private void encodeBlock(byte[] source, int offset, int length)
+        {
+            byte[] buffer = pool.take();
+            int written = 0;
+            if (encoder.blockCount() == 0) {
+                written += encoder.writeHeader(buffer, 0);
+            }
+            written += encoder.encodeBlock(source, offset, length, buffer, written);
+            encoded.add(buffer);
+            encodedSlices.add(Slices.wrappedBuffer(buffer, 0, written));
+            encodedBytes += written;
+            lastBufferLength = written;
+            if (encodedBytes >= writeBufferBytes) {
+                if (streamingWriter == null) {
+                    streamingWriter = storage.createFile(file);
+                }
+                ListenableFuture<Void> write = streamingWriter.write(ImmutableList.copyOf(encodedSlices));
+                releaseWhenDone(write);
+            }
+        }
+
+        /** Ends the current file: last block, trailer, and the final write. */
+        synchronized void closeFile()
+        {
+            if (encoder == null || aborted) {
+                return;
+            }
+            if (rawLength > 0) {
+                encodeRawBlock();
+            }
+            if (raw != null) {
+                pool.release(raw);
+                raw = null;
+            }
+            // the last buffer always has room for the trailer (see the pool's buffer size)
+            byte[] last = encoded.isEmpty() ? null : encoded.getLast();
+            if (last == null) {
+                // everything already went out in full write buffers: the trailer gets a buffer of its own
+                last = pool.take();
+                encoded.add(last);
+                encodedSlices.add(Slices.EMPTY_SLICE);
+                lastBufferLength = 0;
+            }
+            int trailer = encoder.writeTrailer(last, lastBufferLength);
+            encodedSlices.set(encodedSlices.size() - 1, Slices.wrappedBuffer(last, 0, lastBufferLength + trailer));
+            encodedBytes += trailer;
+
+            ListenableFuture<Void> done;
+            if (streamingWriter == null) {
+                done = storage.putFile(file, ImmutableList.copyOf(encodedSlices));
+                releaseWhenDone(done);
+            }
+            else {
+                ListenableFuture<Void> write = streamingWriter.write(ImmutableList.copyOf(encodedSlices));
+                releaseWhenDone(write);
+                SpoolFileWriter writer = streamingWriter;
+                done = Futures.transformAsync(write, _ -> writer.finish(), directExecutor());
+            }
+            AttemptManifest.File committed = new AttemptManifest.File(partition, sequence, encoder.fileBytes(), fileDataBytes, encoder.fileChecksum());
+            long fileBytes = encoder.fileBytes();
+            long pageBytes = fileDataBytes;
+            done = Futures.transform(done, _ -> {
+                committedFiles.add(committed);
+                stats.getFilesWritten().update(1);
+                stats.getSinkPageBytes().update(pageBytes);
+                stats.getSinkStorageBytes().update(fileBytes);
+                stats.getFileStorageBytes().add(fileBytes);
+                return null;
+            }, directExecutor());
+            addExceptionCallback(done, SpoolexSink.this::recordFailure);
+            fileFutures.add(done);
+            encoder = null;
+            streamingWriter = null;
+            file = null;
+        }
+
+        @GuardedBy("this")
+        private void releaseWhenDone(ListenableFuture<Void> write)
+        {
+            List<byte[]> buffers = ImmutableList.copyOf(encoded);
+            encoded.clear();
+            encodedSlices.clear();
+            encodedBytes = 0;
+            lastBufferLength = 0;
+            write.addListener(() -> buffers.forEach(pool::release), directExecutor());
+            addExceptionCallback(write, SpoolexSink.this::recordFailure);
+        }
+
+        /** Abandons the file being written; returns when its writes in flight have settled. */
+        synchronized ListenableFuture<Void> abort()
+        {
+            if (aborted) {
+                return immediateVoidFuture();
+            }
+            aborted = true;
+            encoded.forEach(pool::release);
+            encoded.clear();
+            encodedSlices.clear();
+            if (raw != null) {
+                pool.release(raw);
+                raw = null;
+            }
+            if (streamingWriter != null) {
+                ListenableFuture<Void> aborting = streamingWriter.abort();
+                streamingWriter = null;
+                return aborting;
+            }
+            return immediateVoidFuture();
+        }
+    }
+}

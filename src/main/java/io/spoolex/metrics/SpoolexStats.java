@@ -1,0 +1,190 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.metrics;
+
+import io.airlift.stats.CounterStat;
+import io.airlift.stats.DistributionStat;
+import org.weakref.jmx.Managed;
+import org.weakref.jmx.Nested;
+
+/**
+ * Counters of one exchange manager, exported over JMX (trino.plugin.exchange.spoolex:name=SpoolexStats).
+ * "Page bytes" are bytes as the engine handed them over; "storage bytes" are what reached storage after
+ * Spoolex's compression and encryption.
+ */
+public class SpoolexStats
+{
+    private final CounterStat exchangesCreated = new CounterStat();
+    private final CounterStat exchangesClosed = new CounterStat();
+    private final CounterStat manifestsRead = new CounterStat();
+    private final CounterStat cleanupFailures = new CounterStat();
+
+    private final CounterStat sinksFinished = new CounterStat();
+    private final CounterStat sinksAborted = new CounterStat();
+    private final CounterStat sinkPageBytes = new CounterStat();
+    private final CounterStat sinkStorageBytes = new CounterStat();
+    private final CounterStat filesWritten = new CounterStat();
+    private final CounterStat blocksCompressed = new CounterStat();
+    private final CounterStat blocksStoredRaw = new CounterStat();
+    private final CounterStat sinkBlocked = new CounterStat();
+    private final CounterStat sinkFailures = new CounterStat();
+    private final DistributionStat fileStorageBytes = new DistributionStat();
+
+    private final CounterStat sourcePageBytes = new CounterStat();
+    private final CounterStat sourceStorageBytes = new CounterStat();
+    private final CounterStat filesRead = new CounterStat();
+    private final CounterStat sourceFailures = new CounterStat();
+    private final CounterStat corruptFiles = new CounterStat();
+    private final CounterStat attemptsSkipped = new CounterStat();
+
+    @Managed
+    @Nested
+    public CounterStat getExchangesCreated()
+    {
+        return exchangesCreated;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getExchangesClosed()
+    {
+        return exchangesClosed;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getManifestsRead()
+    {
+        return manifestsRead;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getCleanupFailures()
+    {
+        return cleanupFailures;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getSinksFinished()
+    {
+        return sinksFinished;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getSinksAborted()
+    {
+        return sinksAborted;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getSinkPageBytes()
+    {
+        return sinkPageBytes;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getSinkStorageBytes()
+    {
+        return sinkStorageBytes;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getFilesWritten()
+    {
+        return filesWritten;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getBlocksCompressed()
+    {
+        return blocksCompressed;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getBlocksStoredRaw()
+    {
+        return blocksStoredRaw;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getSinkBlocked()
+    {
+        return sinkBlocked;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getSinkFailures()
+    {
+        return sinkFailures;
+    }
+
+    @Managed
+    @Nested
+    public DistributionStat getFileStorageBytes()
+    {
+        return fileStorageBytes;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getSourcePageBytes()
+    {
+        return sourcePageBytes;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getSourceStorageBytes()
+    {
+        return sourceStorageBytes;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getFilesRead()
+    {
+        return filesRead;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getSourceFailures()
+    {
+        return sourceFailures;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getCorruptFiles()
+    {
+        return corruptFiles;
+    }
+
+    @Managed
+    @Nested
+    public CounterStat getAttemptsSkipped()
+    {
+        return attemptsSkipped;
+    }
+}

@@ -1,0 +1,63 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.storage;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import io.airlift.slice.Slice;
+
+import java.net.URI;
+import java.util.List;
+
+/**
+ * Where spool files live. One implementation per backend (local disk, S3, Azure, GCS, HDFS); nothing above this
+ * interface knows which one is in use. Every method is non-blocking: work that touches the disk or network runs
+ * on the backend's own threads and completes the returned future.
+ * <p>
+ * Failures complete futures exceptionally with a {@code TrinoException} whose message names the file or directory:
+ * {@code SPOOL_FILE_NOT_FOUND} for a missing file, {@code SPOOL_FILE_CORRUPTED} for a file of the wrong size,
+ * {@code SPOOL_STORAGE_ERROR} for anything else.
+ */
+public interface SpoolStorage
+        extends AutoCloseable
+{
+    /** Preferred bytes per write request (the multipart part or block size); the sink's write buffer size. */
+    int writeBufferSize();
+
+    /** Preferred bytes per ranged read. */
+    int readBufferSize();
+
+    /**
+     * Writes a whole file in one request; the file becomes visible complete or not at all. Used for files that fit
+     * one write buffer and for manifests. The buffers must stay unchanged until the future completes.
+     */
+    ListenableFuture<Void> putFile(URI file, List<Slice> content);
+
+    /** Starts a file too large for {@link #putFile}; its content arrives through {@link SpoolFileWriter#write}. */
+    SpoolFileWriter createFile(URI file);
+
+    /** Reads a whole small file (a manifest). */
+    ListenableFuture<Slice> getFile(URI file);
+
+    /** Opens a file for ranged reads; a file whose size is not {@code expectedBytes} fails its first read. */
+    SpoolFileReader openFile(URI file, long expectedBytes);
+
+    /** Deletes the directories and everything below them; directories that do not exist are ignored. */
+    ListenableFuture<Void> deleteRecursively(List<URI> directories);
+
+    /** Every file below the directory, recursively (used by cleanup and tests, never on the data path). */
+    ListenableFuture<List<SpoolFileStatus>> listFiles(URI directory);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,336 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.storage.local;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.io.MoreFiles;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.ListeningExecutorService;
+import com.google.common.util.concurrent.MoreExecutors;
+import com.google.inject.Inject;
+import io.airlift.slice.Slice;
+import io.airlift.slice.Slices;
+import io.spoolex.storage.SpoolFileReader;
+import io.spoolex.storage.SpoolFileStatus;
+import io.spoolex.storage.SpoolFileWriter;
+import io.spoolex.storage.SpoolStorage;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+
+import static com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE;
+import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
+import static io.airlift.concurrent.Threads.daemonThreadsNamed;
+import static io.spoolex.storage.StorageErrors.fileNotFound;
+import static io.spoolex.storage.StorageErrors.storageError;
+import static io.spoolex.storage.StorageErrors.truncated;
+import static io.spoolex.storage.StorageErrors.wrongSize;
+import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
+import static java.nio.file.StandardCopyOption.REPLACE_EXISTING;
+import static java.nio.file.StandardOpenOption.CREATE_NEW;
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
+import static java.util.concurrent.Executors.newFixedThreadPool;
+
+/**
+ * Spool files on a local or mounted (NFS, for several nodes) file system, for {@code file:} URIs and bare paths.
+ * Blocking file calls run on a small pool of I/O threads so the engine's threads never wait on the disk.
+ */
+public class LocalSpoolStorage
+        implements SpoolStorage
+{
+    static final int WRITE_BUFFER_BYTES = 1024 * 1024;
+    static final int READ_BUFFER_BYTES = 1024 * 1024;
+    private static final int IO_THREADS = 16;
+
+    private final ExecutorService threads;
+    private final ListeningExecutorService executor;
+
+    @Inject
+    public LocalSpoolStorage()
+    {
+        threads = newFixedThreadPool(IO_THREADS, daemonThreadsNamed("spoolex-local-io-%s"));
+        executor = MoreExecutors.listeningDecorator(threads);
+    }
+
+    @Override
+    public int writeBufferSize()
+    {
+        return WRITE_BUFFER_BYTES;
+    }
+
+    @Override
+    public int readBufferSize()
+    {
+        return READ_BUFFER_BYTES;
+    }
+
+    @Override
+    public ListenableFuture<Void> putFile(URI file, List<Slice> content)
+    {
+        return submit("write", file, () -> {
+            Path path = path(file);
+            Files.createDirectories(path.getParent());
+            // write under a temporary name and rename, so a reader never sees a partial file
+            Path temporary = path.resolveSibling(path.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+            try (FileChannel channel = FileChannel.open(temporary, CREATE_NEW, WRITE)) {
+                writeFully(channel, content);
+            }
+            try {
+                Files.move(temporary, path, ATOMIC_MOVE, REPLACE_EXISTING);
+            }
+            catch (AtomicMoveNotSupportedException e) {
+                Files.move(temporary, path, REPLACE_EXISTING);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public SpoolFileWriter createFile(URI file)
+    {
+        return new LocalFileWriter(file, path(file), MoreExecutors.newSequentialExecutor(executor));
+    }
+
+    @Override
+    public ListenableFuture<Slice> getFile(URI file)
+    {
+        return submit("read", file, () -> Slices.wrappedBuffer(Files.readAllBytes(path(file))));
+    }
+
+    @Override
+    public SpoolFileReader openFile(URI file, long expectedBytes)
+    {
+        return new LocalFileReader(file, path(file), expectedBytes);
+    }
+
+    @Override
+    public ListenableFuture<Void> deleteRecursively(List<URI> directories)
+    {
+        List<URI> toDelete = ImmutableList.copyOf(directories);
+        return executor.submit(() -> {
+            for (URI directory : toDelete) {
+                try {
+                    MoreFiles.deleteRecursively(path(directory), ALLOW_INSECURE);
+                }
+                catch (NoSuchFileException _) {
+                    // already gone
+                }
+                catch (IOException | RuntimeException e) {
+                    throw storageError("delete", directory, e);
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public ListenableFuture<List<SpoolFileStatus>> listFiles(URI directory)
+    {
+        return submit("list", directory, () -> {
+            Path root = path(directory);
+            if (!Files.exists(root)) {
+                return ImmutableList.of();
+            }
+            ImmutableList.Builder<SpoolFileStatus> files = ImmutableList.builder();
+            try (Stream<Path> paths = Files.walk(root)) {
+                for (Path file : (Iterable<Path>) paths.filter(Files::isRegularFile)::iterator) {
+                    files.add(new SpoolFileStatus(file.toUri(), Files.size(file)));
+                }
+            }
+            return files.build();
+        });
+    }
+
+    @Override
+    public void close()
+    {
+        threads.shutdownNow();
+    }
+
+    static Path path(URI location)
+    {
+        return location.getScheme() == null ? Path.of(location.getPath()) : Path.of(location);
+    }
+
+    private <T> ListenableFuture<T> submit(String action, URI location, Callable<T> task)
+    {
+        return submit(executor, action, location, task);
+    }
+
+    private static <T> ListenableFuture<T> submit(Executor executor, String action, URI location, Callable<T> task)
+    {
+        try {
+            return com.google.common.util.concurrent.Futures.submit(() -> {
+                try {
+                    return task.call();
+                }
+                catch (NoSuchFileException e) {
+                    throw fileNotFound(location, e);
+                }
+                catch (Exception e) {
+                    throw storageError(action, location, e);
+                }
+            }, executor);
+        }
+        catch (RuntimeException e) {
+            return immediateFailedFuture(storageError(action, location, e));
+        }
+    }
+
+    private static void writeFully(FileChannel channel, List<Slice> buffers)
+            throws IOException
+    {
+        ByteBuffer[] byteBuffers = new ByteBuffer[buffers.size()];
+        long remaining = 0;
+        for (int i = 0; i < byteBuffers.length; i++) {
+            byteBuffers[i] = buffers.get(i).toByteBuffer();
+            remaining += byteBuffers[i].remaining();
+        }
+        while (remaining > 0) {
+            remaining -= channel.write(byteBuffers);
+        }
+    }
+
+    /** Writes run one after another on a sequential view of the I/O pool, so they land in order. */
+    private static final class LocalFileWriter
+            implements SpoolFileWriter
+    {
+        private final URI file;
+        private final Path path;
+        private final Executor sequential;
+        private FileChannel channel; // touched only by tasks of the sequential executor
+
+        LocalFileWriter(URI file, Path path, Executor sequential)
+        {
+            this.file = file;
+            this.path = path;
+            this.sequential = sequential;
+        }
+
+        @Override
+        public ListenableFuture<Void> write(List<Slice> buffers)
+        {
+            List<Slice> content = ImmutableList.copyOf(buffers);
+            return submit(sequential, "write", file, () -> {
+                if (channel == null) {
+                    Files.createDirectories(path.getParent());
+                    channel = FileChannel.open(path, CREATE_NEW, WRITE);
+                }
+                writeFully(channel, content);
+                return null;
+            });
+        }
+
+        @Override
+        public ListenableFuture<Void> finish()
+        {
+            return submit(sequential, "write", file, () -> {
+                if (channel == null) {
+                    Files.createDirectories(path.getParent());
+                    channel = FileChannel.open(path, CREATE_NEW, WRITE);
+                }
+                channel.close();
+                return null;
+            });
+        }
+
+        @Override
+        public ListenableFuture<Void> abort()
+        {
+            return submit(sequential, "discard", file, () -> {
+                if (channel != null) {
+                    channel.close();
+                }
+                Files.deleteIfExists(path);
+                return null;
+            });
+        }
+    }
+
+    private final class LocalFileReader
+            implements SpoolFileReader
+    {
+        private final URI file;
+        private final Path path;
+        private final long expectedBytes;
+        private ListenableFuture<FileChannel> channel;
+        private boolean closed;
+
+        LocalFileReader(URI file, Path path, long expectedBytes)
+        {
+            this.file = file;
+            this.path = path;
+            this.expectedBytes = expectedBytes;
+        }
+
+        @Override
+        public synchronized ListenableFuture<Slice> read(long position, int length)
+        {
+            if (channel == null) {
+                channel = submit("open", file, () -> {
+                    FileChannel opened = FileChannel.open(path, READ);
+                    long size = opened.size();
+                    if (size != expectedBytes) {
+                        opened.close();
+                        throw wrongSize(file, size, expectedBytes);
+                    }
+                    return opened;
+                });
+            }
+            return com.google.common.util.concurrent.Futures.transformAsync(channel, opened -> submit("read", file, () -> {
+                byte[] data = new byte[length];
+                ByteBuffer buffer = ByteBuffer.wrap(data);
+                while (buffer.hasRemaining()) {
+                    int read = opened.read(buffer, position + buffer.position());
+                    if (read < 0) {
+                        throw truncated(file, position + buffer.position(), expectedBytes);
+                    }
+                }
+                return Slices.wrappedBuffer(data);
+            }), MoreExecutors.directExecutor());
+        }
+
+        @Override
+        public synchronized void close()
+        {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (channel != null) {
+                channel.addListener(() -> {
+                    try {
+                        com.google.common.util.concurrent.Futures.getDone(channel).close();
+                    }
+                    catch (Exception _) {
+                        // the open failed, or closing a read-only channel failed: nothing to release
+                    }
+                }, MoreExecutors.directExecutor());
+            }
+        }
+    }
+}
