@@ -39,6 +39,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -48,7 +49,6 @@ import static com.google.common.util.concurrent.Futures.immediateVoidFuture;
 import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
 import static io.airlift.concurrent.MoreFutures.addExceptionCallback;
 import static io.spoolex.exchange.ExchangeFutures.NOT_BLOCKED;
-import static io.spoolex.exchange.ExchangeFutures.toCompletableFuture;
 import static io.spoolex.format.SpoolFileFormat.PAGE_LENGTH_BYTES;
 import static io.trino.spi.StandardErrorCode.NOT_SUPPORTED;
 import static java.lang.Math.min;
@@ -184,7 +184,7 @@ public class SpoolexSink
         closed = true;
         Throwable failed = failure.get();
         if (failed != null) {
-            return toCompletableFuture(Futures.transformAsync(discard(), _ -> Futures.immediateFailedFuture(failed), directExecutor()));
+            return releaseMemoryThen(Futures.transformAsync(discard(), _ -> Futures.immediateFailedFuture(failed), directExecutor()));
         }
         try {
             for (int partition = 0; partition < writers.length(); partition++) {
@@ -196,7 +196,7 @@ public class SpoolexSink
         }
         catch (Throwable t) {
             recordFailure(t);
-            return toCompletableFuture(Futures.transformAsync(discard(), _ -> Futures.immediateFailedFuture(t), directExecutor()));
+            return releaseMemoryThen(Futures.transformAsync(discard(), _ -> Futures.immediateFailedFuture(t), directExecutor()));
         }
         ListenableFuture<Void> committed = Futures.transformAsync(
                 Futures.allAsList(fileFutures),
@@ -206,8 +206,7 @@ public class SpoolexSink
             stats.getSinkFailures().update(1);
             return Futures.transformAsync(discard(), _ -> Futures.immediateFailedFuture(t), directExecutor());
         }, directExecutor());
-        result.addListener(pool::close, directExecutor());
-        return toCompletableFuture(result);
+        return releaseMemoryThen(result);
     }
 
     private synchronized ListenableFuture<Void> commit()
@@ -229,9 +228,27 @@ public class SpoolexSink
         }
         closed = true;
         stats.getSinksAborted().update(1);
-        ListenableFuture<Void> discarded = discard();
-        discarded.addListener(pool::close, directExecutor());
-        return toCompletableFuture(discarded);
+        return releaseMemoryThen(discard());
+    }
+
+    /** Completes with {@code future}, after the pool has let go of its buffers (so the engine sees the memory freed). */
+    private CompletableFuture<Void> releaseMemoryThen(ListenableFuture<Void> future)
+    {
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        future.addListener(() -> {
+            pool.close();
+            try {
+                Futures.getDone(future);
+                result.complete(null);
+            }
+            catch (ExecutionException e) {
+                result.completeExceptionally(e.getCause());
+            }
+            catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        }, directExecutor());
+        return result;
     }
 
     /**

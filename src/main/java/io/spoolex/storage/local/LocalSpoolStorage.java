@@ -39,6 +39,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE;
@@ -168,7 +169,17 @@ public class LocalSpoolStorage
     @Override
     public void close()
     {
-        threads.shutdownNow();
+        // let deletes of closed exchanges finish, but do not hold up shutdown for long
+        threads.shutdown();
+        try {
+            if (!threads.awaitTermination(10, TimeUnit.SECONDS)) {
+                threads.shutdownNow();
+            }
+        }
+        catch (InterruptedException e) {
+            threads.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 
     static Path path(URI location)

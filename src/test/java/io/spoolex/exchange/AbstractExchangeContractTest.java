@@ -1,0 +1,594 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.exchange;
+
+import com.google.common.collect.HashMultiset;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.Multiset;
+import io.airlift.slice.Slice;
+import io.spoolex.format.SpoolFileFormat;
+import io.trino.spi.TrinoException;
+import io.trino.spi.exchange.Exchange;
+import io.trino.spi.exchange.ExchangeId;
+import io.trino.spi.exchange.ExchangeManager;
+import io.trino.spi.exchange.ExchangeSink;
+import io.trino.spi.exchange.ExchangeSinkHandle;
+import io.trino.spi.exchange.ExchangeSource;
+import io.trino.spi.exchange.ExchangeSourceHandle;
+import io.trino.spi.exchange.ExchangeSourceOutputSelector;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+
+import static io.spoolex.exchange.ExchangeTestKit.await;
+import static io.spoolex.exchange.ExchangeTestKit.createSink;
+import static io.spoolex.exchange.ExchangeTestKit.finalSelector;
+import static io.spoolex.exchange.ExchangeTestKit.finish;
+import static io.spoolex.exchange.ExchangeTestKit.readAll;
+import static io.spoolex.exchange.ExchangeTestKit.sourceHandles;
+import static io.spoolex.exchange.ExchangeTestKit.write;
+import static io.spoolex.exchange.TestPages.page;
+import static io.trino.spi.ErrorType.USER_ERROR;
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The exchange protocol's contract, run against each storage backend by a subclass that starts the backend and
+ * says how to look at what is stored. Every test goes through the SPI only, as the engine does.
+ */
+public abstract class AbstractExchangeContractTest
+{
+    private final List<ExchangeManager> managers = new ArrayList<>();
+
+    /** Properties that point the exchange manager at two base directories of the backend under test. */
+    protected abstract Map<String, String> storageProperties();
+
+    /** Every file stored below the base directories, as URIs. */
+    protected abstract List<URI> listStoredFiles();
+
+    protected abstract byte[] readStoredFile(URI file);
+
+    protected abstract void writeStoredFile(URI file, byte[] content);
+
+    protected abstract void deleteStoredFile(URI file);
+
+    /** Spool format settings the suite runs with; the defaults (LZ4 and encryption on) unless overridden. */
+    protected Map<String, String> formatProperties()
+    {
+        return Map.of();
+    }
+
+    protected ExchangeManager createManager(Map<String, String> extraProperties)
+    {
+        Map<String, String> properties = new HashMap<>(storageProperties());
+        properties.putAll(formatProperties());
+        properties.putAll(extraProperties);
+        ExchangeManager manager = new SpoolexExchangeManagerFactory("filesystem").create(properties, new io.trino.spi.exchange.ExchangeManagerContext() {});
+        managers.add(manager);
+        return manager;
+    }
+
+    /** Removes what a test left in storage; called after the test's exchange managers have shut down. */
+    protected abstract void cleanUpStorage();
+
+    @AfterEach
+    public void shutDownManagers()
+    {
+        managers.forEach(ExchangeManager::shutdown);
+        managers.clear();
+        cleanUpStorage();
+    }
+
+    @Test
+    public void testHappyPathWithAttemptsAndSelector()
+    {
+        ExchangeManager manager = createManager(Map.of());
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 4, false);
+        ExchangeSinkHandle task0 = exchange.addSink(0);
+        ExchangeSinkHandle task1 = exchange.addSink(1);
+        ExchangeSinkHandle task2 = exchange.addSink(2);
+        ExchangeSinkHandle task3 = exchange.addSink(3);
+        exchange.noMoreSinks();
+
+        // task 0: one attempt
+        writeAttempt(manager, exchange, task0, 0, 0, 4, 20, 1000);
+        exchange.sinkFinished(task0, 0);
+        // task 1: attempt 0 aborted after writing, attempt 1 succeeds
+        ExchangeSink aborted = createSink(manager, exchange, task1, 0);
+        for (int partition = 0; partition < 4; partition++) {
+            write(aborted, partition, pages(1, 0, partition, 20, 1000));
+        }
+        await(aborted.abort());
+        writeAttempt(manager, exchange, task1, 1, 1, 4, 20, 1000);
+        exchange.sinkFinished(task1, 1);
+        // task 2: two attempts succeed; the first reported wins
+        writeAttempt(manager, exchange, task2, 2, 1, 4, 20, 1000);
+        writeAttempt(manager, exchange, task2, 2, 0, 4, 20, 1000);
+        exchange.sinkFinished(task2, 1);
+        exchange.sinkFinished(task2, 0);
+        // task 3: finishes but writes nothing
+        finish(createSink(manager, exchange, task3, 0));
+        exchange.sinkFinished(task3, 0);
+
+        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        assertThat(handles).extracting(ExchangeSourceHandle::getPartitionId).containsExactlyInAnyOrder(0, 1, 2, 3);
+        ExchangeSourceOutputSelector selector = finalSelector(exchange.getId(), Map.of(0, 0, 1, 1, 2, 1, 3, 0), 4);
+        for (int partition = 0; partition < 4; partition++) {
+            int outputPartition = partition;
+            List<ExchangeSourceHandle> partitionHandles = handles.stream().filter(handle -> handle.getPartitionId() == outputPartition).toList();
+            Multiset<Slice> expected = HashMultiset.create();
+            expected.addAll(pages(0, 0, partition, 20, 1000));
+            expected.addAll(pages(1, 1, partition, 20, 1000));
+            expected.addAll(pages(2, 1, partition, 20, 1000));
+            assertThat(HashMultiset.create(readAll(manager, partitionHandles, selector))).isEqualTo(expected);
+            assertThat(partitionHandles.stream().mapToLong(ExchangeSourceHandle::getDataSizeInBytes).sum())
+                    .as("handle sizes count page bytes")
+                    .isEqualTo(expected.stream().mapToLong(Slice::length).sum());
+        }
+        exchange.close();
+    }
+
+    @Test
+    public void testPageSizesAcrossBlockBufferAndFileBoundaries()
+    {
+        int block = SpoolFileFormat.DEFAULT_BLOCK_SIZE;
+        int maxPage = 16 * 1024 * 1024 - 4;
+        List<Integer> sizes = new ArrayList<>(List.of(0, 1, 2, 3, 4, 5, 7, 100, 4095, 4096, 4097));
+        for (int boundary : List.of(block, 2 * block, 1024 * 1024, 4 * 1024 * 1024, 5 * 1024 * 1024, maxPage)) {
+            for (int delta = -9; delta <= 9; delta += 3) {
+                int size = boundary + delta;
+                if (size >= 0 && size <= maxPage) {
+                    sizes.add(size);
+                }
+            }
+        }
+        sizes.add(maxPage);
+        // small files so that pages of all sizes straddle file roll-overs too
+        ExchangeManager manager = createManager(Map.of("exchange.sink-max-file-size", "20MB"));
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 2, true);
+        ExchangeSinkHandle task = exchange.addSink(0);
+        exchange.noMoreSinks();
+        ExchangeSink sink = createSink(manager, exchange, task, 0);
+        List<Slice> written = new ArrayList<>();
+        for (int i = 0; i < sizes.size(); i++) {
+            Slice page = page(0, 0, 0, i, sizes.get(i));
+            written.add(page);
+            write(sink, 0, List.of(page));
+        }
+        finish(sink);
+        exchange.sinkFinished(task, 0);
+        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        List<Slice> read = readAll(manager, handles, finalSelector(exchange.getId(), Map.of(0, 0), 1));
+        assertThat(read).hasSize(written.size());
+        for (int i = 0; i < written.size(); i++) {
+            assertThat(read.get(i).length()).as("page %s length", i).isEqualTo(written.get(i).length());
+            assertThat(read.get(i)).as("page %s of %s bytes", i, written.get(i).length()).isEqualTo(written.get(i));
+        }
+        assertThat(dataFiles()).as("files rolled over").hasSizeGreaterThan(2);
+        exchange.close();
+    }
+
+    @Test
+    public void testPreserveOrderAcrossRollOver()
+    {
+        ExchangeManager manager = createManager(Map.of("exchange.sink-max-file-size", "1MB", "exchange.max-page-storage-size", "1MB"));
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 1, true);
+        ExchangeSinkHandle task = exchange.addSink(0);
+        exchange.noMoreSinks();
+        ExchangeSink sink = createSink(manager, exchange, task, 0);
+        List<Slice> written = new ArrayList<>();
+        for (int i = 0; i < 600; i++) {
+            written.add(page(0, 0, 0, i, 10_000 + (i * 7919) % 30_000));
+        }
+        write(sink, 0, written);
+        finish(sink);
+        exchange.sinkFinished(task, 0);
+        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        assertThat(dataFiles()).as("roll-over produced several files").hasSizeGreaterThan(5);
+        assertThat(readAll(manager, handles, finalSelector(exchange.getId(), Map.of(0, 0), 1))).containsExactlyElementsOf(written);
+        exchange.close();
+    }
+
+    @Test
+    public void testManyPartitions()
+    {
+        ExchangeManager manager = createManager(Map.of("exchange.max-output-partition-count", "1000"));
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 1000, false);
+        ExchangeSinkHandle task0 = exchange.addSink(0);
+        ExchangeSinkHandle task1 = exchange.addSink(1);
+        exchange.noMoreSinks();
+        ExchangeSink sink0 = createSink(manager, exchange, task0, 0);
+        ExchangeSink sink1 = createSink(manager, exchange, task1, 0);
+        for (int partition = 0; partition < 1000; partition++) {
+            write(sink0, partition, pages(0, 0, partition, 2, 300));
+            write(sink1, partition, pages(1, 0, partition, 1, 5000));
+        }
+        finish(sink0);
+        finish(sink1);
+        exchange.sinkFinished(task0, 0);
+        exchange.sinkFinished(task1, 0);
+        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        assertThat(handles.stream().map(ExchangeSourceHandle::getPartitionId).collect(Collectors.toSet())).hasSize(1000);
+        Map<Integer, List<ExchangeSourceHandle>> byPartition = handles.stream().collect(Collectors.groupingBy(ExchangeSourceHandle::getPartitionId));
+        ExchangeSourceOutputSelector selector = finalSelector(exchange.getId(), Map.of(0, 0, 1, 0), 2);
+        for (int partition : List.of(0, 1, 499, 998, 999)) {
+            Multiset<Slice> expected = HashMultiset.create();
+            expected.addAll(pages(0, 0, partition, 2, 300));
+            expected.addAll(pages(1, 0, partition, 1, 5000));
+            assertThat(HashMultiset.create(readAll(manager, byPartition.get(partition), selector))).isEqualTo(expected);
+        }
+        exchange.close();
+    }
+
+    @Test
+    public void testMaxOutputPartitionCountExceeded()
+    {
+        ExchangeManager manager = createManager(Map.of());
+        assertThatThrownBy(() -> ExchangeTestKit.createExchange(manager, 51, false))
+                .isInstanceOfSatisfying(TrinoException.class, e -> {
+                    assertThat(e.getErrorCode().getName()).isEqualTo("MAX_OUTPUT_PARTITION_COUNT_EXCEEDED");
+                    assertThat(e.getErrorCode().getCode()).isEqualTo(0x0510_0000);
+                    assertThat(e.getErrorCode().getType()).isEqualTo(USER_ERROR);
+                })
+                .hasMessageContaining("Max number of output partitions exceeded for exchange");
+        // the limit itself is allowed
+        ExchangeTestKit.createExchange(manager, 50, false).close();
+    }
+
+    @Test
+    public void testConcurrentSinks()
+            throws Exception
+    {
+        ExchangeManager manager = createManager(Map.of());
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 5, false);
+        int tasks = 8;
+        List<ExchangeSinkHandle> sinkHandles = new ArrayList<>();
+        for (int task = 0; task < tasks; task++) {
+            sinkHandles.add(exchange.addSink(task));
+        }
+        exchange.noMoreSinks();
+        ExecutorService executor = Executors.newFixedThreadPool(tasks);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int task = 0; task < tasks; task++) {
+                int taskPartition = task;
+                futures.add(executor.submit(() -> writeAttempt(manager, exchange, sinkHandles.get(taskPartition), taskPartition, 0, 5, 40, 20_000)));
+            }
+            for (Future<?> future : futures) {
+                future.get(120, SECONDS);
+            }
+        }
+        finally {
+            executor.shutdownNow();
+        }
+        Map<Integer, Integer> attempts = new HashMap<>();
+        for (int task = 0; task < tasks; task++) {
+            exchange.sinkFinished(sinkHandles.get(task), 0);
+            attempts.put(task, 0);
+        }
+        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        ExchangeSourceOutputSelector selector = finalSelector(exchange.getId(), attempts, tasks);
+        for (int partition = 0; partition < 5; partition++) {
+            int outputPartition = partition;
+            Multiset<Slice> expected = HashMultiset.create();
+            for (int task = 0; task < tasks; task++) {
+                expected.addAll(pages(task, 0, partition, 40, 20_000));
+            }
+            assertThat(HashMultiset.create(readAll(manager, handles.stream().filter(handle -> handle.getPartitionId() == outputPartition).toList(), selector)))
+                    .isEqualTo(expected);
+        }
+        exchange.close();
+    }
+
+    @Test
+    public void testSourceHandlesPackedTowardTargetSize()
+    {
+        ExchangeManager manager = createManager(Map.of("exchange.source-handle-target-data-size", "100kB", "exchange.sink-max-file-size", "40kB", "exchange.max-page-storage-size", "40kB"));
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 2, false);
+        int tasks = 6;
+        for (int task = 0; task < tasks; task++) {
+            exchange.addSink(task);
+        }
+        exchange.noMoreSinks();
+        Map<Integer, Integer> attempts = new HashMap<>();
+        for (int task = 0; task < tasks; task++) {
+            ExchangeSinkHandle handle = new SpoolexSinkHandle(task);
+            writeAttempt(manager, exchange, handle, task, 0, 2, 10, 10_000);
+            exchange.sinkFinished(handle, 0);
+            attempts.put(task, 0);
+        }
+        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        for (ExchangeSourceHandle handle : handles) {
+            assertThat(handle.getDataSizeInBytes()).isLessThanOrEqualTo(100_000 + 40_000);
+        }
+        // 6 tasks x 100,000 page bytes per partition at 100kB per handle: at least 5 handles per partition
+        assertThat(handles.stream().filter(handle -> handle.getPartitionId() == 0).count()).isGreaterThanOrEqualTo(5);
+        assertThat(handles.stream().filter(handle -> handle.getPartitionId() == 0).mapToLong(ExchangeSourceHandle::getDataSizeInBytes).sum())
+                .isEqualTo(6L * 10 * 10_000);
+        // every page comes back exactly once, whichever handle holds it
+        Multiset<Slice> expected = HashMultiset.create();
+        for (int task = 0; task < tasks; task++) {
+            expected.addAll(pages(task, 0, 1, 10, 10_000));
+        }
+        ExchangeSourceOutputSelector selector = finalSelector(exchange.getId(), attempts, tasks);
+        assertThat(HashMultiset.create(readAll(manager, handles.stream().filter(handle -> handle.getPartitionId() == 1).toList(), selector))).isEqualTo(expected);
+        exchange.close();
+    }
+
+    @Test
+    public void testCloseRemovesEverything()
+            throws InterruptedException
+    {
+        ExchangeManager manager = createManager(Map.of());
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 3, false);
+        ExchangeSinkHandle task0 = exchange.addSink(0);
+        ExchangeSinkHandle task1 = exchange.addSink(1);
+        exchange.noMoreSinks();
+        writeAttempt(manager, exchange, task0, 0, 0, 3, 10, 50_000);
+        writeAttempt(manager, exchange, task1, 1, 0, 3, 10, 50_000);
+        // an attempt that never finishes (its worker died) leaves files behind too
+        ExchangeSink dead = createSink(manager, exchange, task1, 1);
+        write(dead, 0, pages(1, 1, 0, 40, 50_000));
+        exchange.sinkFinished(task0, 0);
+        exchange.sinkFinished(task1, 0);
+        sourceHandles(exchange);
+        assertThat(listStoredFiles()).isNotEmpty();
+        exchange.close();
+        awaitNoStoredFiles();
+    }
+
+    @Test
+    public void testAbortLeavesNothingReadable()
+            throws InterruptedException
+    {
+        ExchangeManager manager = createManager(Map.of());
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 2, false);
+        ExchangeSinkHandle task = exchange.addSink(0);
+        exchange.noMoreSinks();
+        ExchangeSink sink = createSink(manager, exchange, task, 0);
+        // more than one write buffer, so a file is streamed and has to be discarded mid-way
+        write(sink, 0, pages(0, 0, 0, 100, 60_000));
+        write(sink, 1, pages(0, 0, 1, 3, 1000));
+        await(sink.abort());
+        // pages added after abort are ignored
+        sink.add(0, page(0, 0, 0, 999, 10));
+        assertThat(listStoredFiles()).isEmpty();
+        assertThat(sink.getMemoryUsage()).isZero();
+        exchange.close();
+    }
+
+    @Test
+    public void testSinkMemoryStaysWithinPoolAndIsReleased()
+    {
+        ExchangeManager manager = createManager(Map.of());
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 3, false);
+        ExchangeSinkHandle task = exchange.addSink(0);
+        exchange.noMoreSinks();
+        SpoolexSink sink = (SpoolexSink) createSink(manager, exchange, task, 0);
+        long budget = sink.getMemoryBudget();
+        for (int i = 0; i < 300; i++) {
+            write(sink, i % 3, List.of(page(0, 0, i % 3, i, 100_000)));
+            assertThat(sink.getMemoryUsage()).isLessThanOrEqualTo(budget);
+        }
+        assertThat(sink.getMemoryUsage()).isPositive();
+        finish(sink);
+        assertThat(sink.getPeakMemoryUsage()).isPositive().isLessThanOrEqualTo(budget);
+        assertThat(sink.getMemoryUsage()).isZero();
+        exchange.close();
+    }
+
+    @Test
+    public void testPageLargerThanMaxPageStorageSizeFailsSink()
+    {
+        ExchangeManager manager = createManager(Map.of("exchange.max-page-storage-size", "1MB"));
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 1, false);
+        ExchangeSinkHandle task = exchange.addSink(0);
+        exchange.noMoreSinks();
+        ExchangeSink sink = createSink(manager, exchange, task, 0);
+        sink.add(0, page(0, 0, 0, 0, 1024 * 1024 - 4));
+        assertThatThrownBy(() -> sink.add(0, page(0, 0, 0, 1, 1024 * 1024 - 3)))
+                .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("NOT_SUPPORTED"))
+                .hasMessageContaining("exchange.max-page-storage-size");
+        await(sink.abort());
+        exchange.close();
+    }
+
+    @Test
+    public void testSourceWaitsForSelector()
+    {
+        ExchangeManager manager = createManager(Map.of());
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 1, false);
+        ExchangeSinkHandle task0 = exchange.addSink(0);
+        ExchangeSinkHandle task1 = exchange.addSink(1);
+        exchange.noMoreSinks();
+        writeAttempt(manager, exchange, task0, 0, 0, 1, 5, 100);
+        writeAttempt(manager, exchange, task1, 1, 0, 1, 5, 100);
+        exchange.sinkFinished(task0, 0);
+        exchange.sinkFinished(task1, 0);
+        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        ExchangeId exchangeId = exchange.getId();
+        try (ExchangeSource source = manager.createSource()) {
+            source.addSourceHandles(handles);
+            source.noMoreSourceHandles();
+            // no selector yet: nothing may be read
+            CompletableFuture<Void> blocked = source.isBlocked();
+            assertThat(blocked).isNotDone();
+            assertThat(source.read()).isNull();
+            assertThat(source.isFinished()).isFalse();
+            // a partial selector: task 0 included, task 1 still unknown
+            source.setOutputSelector(ExchangeSourceOutputSelector.builder(Set.of(exchangeId)).include(exchangeId, 0, 0).build());
+            assertThat(blocked).isDone();
+            List<Slice> read = new ArrayList<>();
+            while (read.size() < 5) {
+                await(source.isBlocked());
+                Slice page = source.read();
+                if (page != null) {
+                    read.add(page);
+                }
+            }
+            assertThat(read).containsExactlyInAnyOrderElementsOf(pages(0, 0, 0, 5, 100));
+            assertThat(source.isFinished()).isFalse();
+            assertThat(source.isBlocked()).isNotDone();
+            // final: task 1 excluded as a whole, so its attempt is skipped
+            ExchangeSourceOutputSelector finalSelector = ExchangeSourceOutputSelector.builder(Set.of(exchangeId))
+                    .include(exchangeId, 0, 0)
+                    .exclude(exchangeId, 1)
+                    .setPartitionCount(exchangeId, 2)
+                    .setFinal()
+                    .build();
+            // versions must increase: the builder numbers them, so build a newer one
+            source.setOutputSelector(new ExchangeSourceOutputSelector(5, finalSelector.getValues(), true));
+            List<Slice> rest = new ArrayList<>();
+            ExchangeTestKit.drain(source, rest::add);
+            assertThat(rest).isEmpty();
+        }
+        exchange.close();
+    }
+
+    @Test
+    public void testSelectorChoosingAnotherAttemptFailsInsteadOfReadingWrongData()
+    {
+        ExchangeManager manager = createManager(Map.of());
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 1, false);
+        ExchangeSinkHandle task = exchange.addSink(0);
+        exchange.noMoreSinks();
+        writeAttempt(manager, exchange, task, 0, 0, 1, 5, 100);
+        exchange.sinkFinished(task, 0);
+        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        assertThatThrownBy(() -> readAll(manager, handles, finalSelector(exchange.getId(), Map.of(0, 3), 1)))
+                .hasMessageContaining("selected attempt 3 of task partition 0");
+        exchange.close();
+    }
+
+    @Test
+    public void testMissingSpoolFileFailsReadWithRetryableError()
+    {
+        ExchangeManager manager = createManager(Map.of());
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 1, false);
+        ExchangeSinkHandle task = exchange.addSink(0);
+        exchange.noMoreSinks();
+        writeAttempt(manager, exchange, task, 0, 0, 1, 5, 100);
+        exchange.sinkFinished(task, 0);
+        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        URI file = dataFiles().getFirst();
+        deleteStoredFile(file);
+        assertThatThrownBy(() -> readAll(manager, handles, finalSelector(exchange.getId(), Map.of(0, 0), 1)))
+                .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("SPOOL_FILE_NOT_FOUND"))
+                .hasMessageContaining(file.getPath());
+        exchange.close();
+    }
+
+    @Test
+    public void testTruncatedAndExtendedSpoolFilesFailRead()
+    {
+        ExchangeManager manager = createManager(Map.of());
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 1, false);
+        ExchangeSinkHandle task = exchange.addSink(0);
+        exchange.noMoreSinks();
+        writeAttempt(manager, exchange, task, 0, 0, 1, 50, 10_000);
+        exchange.sinkFinished(task, 0);
+        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        ExchangeSourceOutputSelector selector = finalSelector(exchange.getId(), Map.of(0, 0), 1);
+        URI file = dataFiles().getFirst();
+        byte[] original = readStoredFile(file);
+
+        writeStoredFile(file, java.util.Arrays.copyOf(original, original.length - 1));
+        assertThatThrownBy(() -> readAll(manager, handles, selector))
+                .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("SPOOL_FILE_CORRUPTED"))
+                .hasMessageContaining(file.getPath());
+
+        writeStoredFile(file, java.util.Arrays.copyOf(original, original.length + 10));
+        assertThatThrownBy(() -> readAll(manager, handles, selector))
+                .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("SPOOL_FILE_CORRUPTED"))
+                .hasMessageContaining(file.getPath());
+
+        writeStoredFile(file, original);
+        assertThat(readAll(manager, handles, selector)).containsExactlyInAnyOrderElementsOf(pages(0, 0, 0, 50, 10_000));
+        exchange.close();
+    }
+
+    @Test
+    public void testMissingManifestFailsSourceHandles()
+    {
+        ExchangeManager manager = createManager(Map.of());
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 1, false);
+        ExchangeSinkHandle task = exchange.addSink(0);
+        exchange.noMoreSinks();
+        writeAttempt(manager, exchange, task, 0, 0, 1, 5, 100);
+        URI manifest = listStoredFiles().stream().filter(file -> file.getPath().endsWith("/manifest")).findFirst().orElseThrow();
+        deleteStoredFile(manifest);
+        exchange.sinkFinished(task, 0);
+        assertThatThrownBy(() -> sourceHandles(exchange))
+                .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("SPOOL_COMMIT_MISSING"))
+                .hasMessageContaining(manifest.getPath());
+        exchange.close();
+    }
+
+    protected void writeAttempt(ExchangeManager manager, Exchange exchange, ExchangeSinkHandle sinkHandle, int taskPartition, int attempt, int outputPartitions, int pagesPerPartition, int pageSize)
+    {
+        ExchangeSink sink = createSink(manager, exchange, sinkHandle, attempt);
+        for (int index = 0; index < pagesPerPartition; index++) {
+            for (int partition = 0; partition < outputPartitions; partition++) {
+                write(sink, partition, List.of(page(taskPartition, attempt, partition, index, pageSize)));
+            }
+        }
+        finish(sink);
+    }
+
+    protected static List<Slice> pages(int taskPartition, int attempt, int outputPartition, int count, int size)
+    {
+        ImmutableList.Builder<Slice> pages = ImmutableList.builder();
+        for (int index = 0; index < count; index++) {
+            pages.add(page(taskPartition, attempt, outputPartition, index, size));
+        }
+        return pages.build();
+    }
+
+    protected List<URI> dataFiles()
+    {
+        return listStoredFiles().stream().filter(file -> file.getPath().endsWith(SpoolLayout.DATA_FILE_SUFFIX)).sorted().toList();
+    }
+
+    protected void awaitNoStoredFiles()
+            throws InterruptedException
+    {
+        long deadline = System.nanoTime() + SECONDS.toNanos(30);
+        while (!listStoredFiles().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(listStoredFiles()).isEmpty();
+    }
+
+    protected static Map<String, String> properties(String... keyValues)
+    {
+        ImmutableMap.Builder<String, String> builder = ImmutableMap.builder();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            builder.put(keyValues[i], keyValues[i + 1]);
+        }
+        return builder.buildOrThrow();
+    }
+}
