@@ -1,0 +1,79 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.config;
+
+import io.trino.spi.TrinoException;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.util.List;
+
+import static io.spoolex.config.BaseDirectories.FILESYSTEM_FACTORY;
+import static io.spoolex.config.BaseDirectories.HDFS_FACTORY;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+public class TestBaseDirectories
+{
+    @Test
+    public void testLocalForms()
+    {
+        BaseDirectories directories = BaseDirectories.parse(List.of("/tmp/trino-exchange-manager", "file:///data/spool/", "file:/other"), FILESYSTEM_FACTORY, false);
+        assertThat(directories.scheme()).isEqualTo("file");
+        assertThat(directories.uris()).containsExactly(
+                URI.create("file:///tmp/trino-exchange-manager/"),
+                URI.create("file:///data/spool/"),
+                URI.create("file:/other/"));
+    }
+
+    @Test
+    public void testObjectStores()
+    {
+        assertThat(BaseDirectories.parse(List.of("s3://trino-exchange-1/spool", "s3://trino-exchange-2/spool"), FILESYSTEM_FACTORY, false).uris())
+                .containsExactly(URI.create("s3://trino-exchange-1/spool/"), URI.create("s3://trino-exchange-2/spool/"));
+        assertThat(BaseDirectories.parse(List.of("gs://exchange-spooling-bucket"), FILESYSTEM_FACTORY, false).uris())
+                .containsExactly(URI.create("gs://exchange-spooling-bucket/"));
+        assertThat(BaseDirectories.parse(List.of("abfs://container_name@account_name.dfs.core.windows.net"), FILESYSTEM_FACTORY, false).scheme())
+                .isEqualTo("abfs");
+    }
+
+    @Test
+    public void testSchemelessHdfs()
+    {
+        BaseDirectories directories = BaseDirectories.parse(List.of("hadoop-master:9000/exchange-spooling-directory"), HDFS_FACTORY, false);
+        assertThat(directories.scheme()).isEqualTo("hdfs");
+        assertThat(directories.uris()).containsExactly(URI.create("hdfs://hadoop-master:9000/exchange-spooling-directory/"));
+    }
+
+    @Test
+    public void testErrors()
+    {
+        assertThatThrownBy(() -> BaseDirectories.parse(List.of("s3://a/x", "/tmp/b"), FILESYSTEM_FACTORY, false))
+                .isInstanceOf(TrinoException.class)
+                .hasMessageContaining("exchange.base-directories mixes URI schemes");
+        assertThatThrownBy(() -> BaseDirectories.parse(List.of("ftp://host/x"), FILESYSTEM_FACTORY, false))
+                .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("NOT_SUPPORTED"))
+                .hasMessageContaining("Scheme ftp is not supported");
+        assertThatThrownBy(() -> BaseDirectories.parse(List.of("relative/dir"), FILESYSTEM_FACTORY, false))
+                .hasMessageContaining("exchange.base-directories");
+        assertThatThrownBy(() -> BaseDirectories.parse(List.of("s3://bad bucket/x"), FILESYSTEM_FACTORY, false))
+                .hasMessageContaining("exchange.base-directories")
+                .hasMessageContaining("not a valid URI");
+        assertThatThrownBy(() -> BaseDirectories.parse(List.of("hdfs://nn/x"), FILESYSTEM_FACTORY, false))
+                .hasMessageContaining("Scheme hdfs is not supported");
+        assertThatThrownBy(() -> BaseDirectories.parse(List.of("viewfs://cluster/x"), HDFS_FACTORY, false))
+                .hasMessageContaining("Scheme viewfs is not supported");
+        assertThat(BaseDirectories.parse(List.of("viewfs://cluster/x"), HDFS_FACTORY, true).scheme()).isEqualTo("viewfs");
+    }
+}
