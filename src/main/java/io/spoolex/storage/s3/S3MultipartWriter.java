@@ -151,8 +151,9 @@ final class S3MultipartWriter
             return asVoid(S3Failures.call("write", location, () -> client.completeMultipartUpload(request)));
         }, directExecutor());
         // a failed upload would keep its stored parts (and their cost) until a lifecycle rule removes them
+        // (the task fails with the write's error whether or not the abort succeeds)
         finished = Futures.catchingAsync(completed, Throwable.class, failure ->
-                Futures.transformAsync(abortUpload(), _ -> immediateFailedFuture(failure), directExecutor()), directExecutor());
+                Futures.whenAllComplete(abortUpload()).callAsync(() -> immediateFailedFuture(failure), directExecutor()), directExecutor());
         return finished;
     }
 
