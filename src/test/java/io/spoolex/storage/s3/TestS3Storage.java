@@ -218,6 +218,27 @@ public class TestS3Storage
     }
 
     @Test
+    public void testFailedCompletionAbortsTheUpload()
+    {
+        S3SpoolStorage storage = storage(config -> config.setMaxErrorRetries(1));
+        URI file = URI.create("s3://" + BUCKET + "/spool/failing/0_0.spool");
+        SpoolFileWriter writer = storage.createFile(file);
+        awaitStorage(writer.write(List.of(Slices.wrappedBuffer(randomBytes(5 * 1024 * 1024, 3)))));
+        awaitStorage(writer.write(List.of(Slices.wrappedBuffer(randomBytes(1000, 4)))));
+        assertThat(pendingUploads()).hasSize(1);
+        relay.throttle(request -> request.operation().equals("CompleteMultipartUpload"), 1);
+        assertThatThrownBy(() -> writer.finish().get(60, SECONDS))
+                .cause()
+                .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("SPOOL_STORAGE_ERROR"))
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("503");
+        // the writer aborted its upload by itself: no part stays stored
+        assertThat(operations().count("AbortMultipartUpload")).isEqualTo(1);
+        assertThat(pendingUploads()).isEmpty();
+        assertThat(storedObjects()).isEmpty();
+    }
+
+    @Test
     public void testUploadsOfDeadWritersAreAbortedWhenTheExchangeCloses()
             throws InterruptedException
     {
