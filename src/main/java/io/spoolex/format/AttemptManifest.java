@@ -119,7 +119,11 @@ public record AttemptManifest(String exchangeId, int taskPartitionId, int attemp
         byte[] salt = Arrays.copyOfRange(bytes, 8, 8 + SALT_BYTES);
         BlockSeal seal = BlockSeal.forFile(key, MANIFEST_PURPOSE, identity(exchangeId, taskPartitionId, attemptId), salt);
         try {
-            seal.open(0, bytes, 0, HEADER_BYTES, bytes, HEADER_BYTES, bodyBytes + checkBytes);
+            byte[] body = new byte[bodyBytes];
+            seal.open(0, bytes, 0, HEADER_BYTES, bytes, HEADER_BYTES, bodyBytes + checkBytes, body, 0);
+            if (seal.decryptsToDestination()) {
+                System.arraycopy(body, 0, bytes, HEADER_BYTES, bodyBytes);
+            }
         }
         catch (SealBrokenException e) {
             throw corrupted(location, e.getMessage() + "; or it belongs to another attempt");

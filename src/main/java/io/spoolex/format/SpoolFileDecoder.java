@@ -47,7 +47,8 @@ import static java.util.Objects.requireNonNull;
  * Every unit is verified before any of its bytes are used; the raw page bytes of each verified block go to the
  * consumer. {@link #finish()} then proves the file was complete: trailer present with the right block count and
  * byte total, nothing after it, the size and whole-file CRC32C the manifest recorded.
- * Chunks are decrypted in place and handed on as views, so a chunk must not be reused by the caller.
+ * Blocks are handed on as views of the chunk (checksummed raw blocks) or of buffers of their own, so a chunk must
+ * not be reused by the caller.
  * Any problem is a {@code SPOOL_FILE_CORRUPTED} error naming the file and what was wrong.
  */
 public final class SpoolFileDecoder
@@ -70,6 +71,8 @@ public final class SpoolFileDecoder
     private long unitOffset;
     private int blockIndex;
     private long rawBytes;
+
+    private byte[] scratch;
 
     // a unit that spans chunks is collected here
     private byte[] carry;
@@ -242,17 +245,28 @@ public final class SpoolFileDecoder
         byte kind = buffer[offset];
         int rawLength = (int) INT_LE.get(buffer, offset + 1);
         int storedLength = (int) INT_LE.get(buffer, offset + 5);
-        int payloadLength = open(blockIndex, buffer, offset, BLOCK_HEADER_BYTES, "block " + blockIndex);
-        if (payloadLength != storedLength || length != BLOCK_HEADER_BYTES + storedLength + checkBytes) {
+        if (length != BLOCK_HEADER_BYTES + storedLength + checkBytes) {
             throw corrupted(fileName, "block %s at byte %s has the wrong length", blockIndex, unitOffset);
         }
+        // where the verified payload ends up: decrypted into a buffer of its own, or left in place when only checksummed
+        byte[] payload = buffer;
         int payloadOffset = offset + BLOCK_HEADER_BYTES;
+        if (seal.decryptsToDestination()) {
+            payload = kind == BLOCK_LZ4 ? scratch(storedLength) : new byte[rawLength];
+        }
+        int payloadLength = open(blockIndex, buffer, offset, BLOCK_HEADER_BYTES, payload, payload == buffer ? payloadOffset : 0, "block " + blockIndex);
+        if (payloadLength != storedLength) {
+            throw corrupted(fileName, "block %s at byte %s has the wrong length", blockIndex, unitOffset);
+        }
+        if (payload != buffer) {
+            payloadOffset = 0;
+        }
         Slice raw;
         if (kind == BLOCK_LZ4) {
             byte[] decompressed = new byte[rawLength];
             int actual;
             try {
-                actual = LZ4.decompress(buffer, payloadOffset, storedLength, decompressed, 0, rawLength);
+                actual = LZ4.decompress(payload, payloadOffset, storedLength, decompressed, 0, rawLength);
             }
             catch (LZ4Exception e) {
                 throw corrupted(fileName, e, "block %s at byte %s does not decompress", blockIndex, unitOffset);
@@ -263,7 +277,7 @@ public final class SpoolFileDecoder
             raw = Slices.wrappedBuffer(decompressed);
         }
         else {
-            raw = Slices.wrappedBuffer(buffer, payloadOffset, rawLength);
+            raw = Slices.wrappedBuffer(payload, payloadOffset, rawLength);
         }
         blockIndex++;
         rawBytes += rawLength;
@@ -283,12 +297,27 @@ public final class SpoolFileDecoder
 
     private int open(long index, byte[] buffer, int offset, int headerLength, String unit)
     {
+        // header and trailer have no payload: nothing is written to the destination
+        return open(index, buffer, offset, headerLength, buffer, offset + headerLength, unit);
+    }
+
+    private int open(long index, byte[] buffer, int offset, int headerLength, byte[] destination, int destinationOffset, String unit)
+    {
         try {
-            return seal.open(index, buffer, offset, headerLength, buffer, offset + headerLength, sealedLength(buffer, offset, headerLength));
+            return seal.open(index, buffer, offset, headerLength, buffer, offset + headerLength, sealedLength(buffer, offset, headerLength), destination, destinationOffset);
         }
         catch (SealBrokenException e) {
             throw corrupted(fileName, "%s at byte %s: %s", unit, unitOffset, e.getMessage());
         }
+    }
+
+    /** A reusable buffer for decrypted LZ4 payloads, which live only until they are decompressed. */
+    private byte[] scratch(int length)
+    {
+        if (scratch == null || scratch.length < length) {
+            scratch = new byte[length];
+        }
+        return scratch;
     }
 
     private int sealedLength(byte[] buffer, int offset, int headerLength)

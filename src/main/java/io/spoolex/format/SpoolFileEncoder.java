@@ -56,6 +56,7 @@ public final class SpoolFileEncoder
     private final CRC32C fileChecksum = new CRC32C();
     private final byte[] trailerScratch = new byte[TRAILER_BODY_BYTES];
 
+    private byte[] scratch;
     private boolean headerWritten;
     private boolean finished;
     private int blockCount;
@@ -108,19 +109,25 @@ public final class SpoolFileEncoder
         int payloadOffset = offset + BLOCK_HEADER_BYTES;
         byte kind = BLOCK_RAW;
         int storedLength = rawLength;
+        byte[] payload = raw;
+        int payloadSourceOffset = rawOffset;
         if (codec == CompressionCodec.LZ4) {
-            int compressedLength = LZ4.compress(raw, rawOffset, rawLength, out, payloadOffset, out.length - payloadOffset);
+            // compress straight into place when only a checksum follows; into a scratch buffer when the block gets
+            // encrypted, because the JDK's AES-GCM runs about twice as fast out of place as in place
+            byte[] target = encrypted ? scratch(rawLength) : out;
+            int targetOffset = encrypted ? 0 : payloadOffset;
+            int compressedLength = LZ4.compress(raw, rawOffset, rawLength, target, targetOffset, target.length - targetOffset);
             if (compressedLength < rawLength) {
                 kind = BLOCK_LZ4;
                 storedLength = compressedLength;
+                payload = target;
+                payloadSourceOffset = targetOffset;
             }
         }
         out[offset] = kind;
         INT_LE.set(out, offset + 1, rawLength);
         INT_LE.set(out, offset + 5, storedLength);
-        int sealed = kind == BLOCK_LZ4
-                ? seal.seal(blockCount, out, offset, BLOCK_HEADER_BYTES, out, payloadOffset, storedLength, out, payloadOffset)
-                : seal.seal(blockCount, out, offset, BLOCK_HEADER_BYTES, raw, rawOffset, rawLength, out, payloadOffset);
+        int sealed = seal.seal(blockCount, out, offset, BLOCK_HEADER_BYTES, payload, payloadSourceOffset, storedLength, out, payloadOffset);
         blockCount++;
         rawBytes += rawLength;
         return account(out, offset, BLOCK_HEADER_BYTES + sealed);
@@ -136,6 +143,15 @@ public final class SpoolFileEncoder
         int sealed = seal.seal(blockCount, out, offset, TRAILER_BODY_BYTES, out, offset + TRAILER_BODY_BYTES, 0, out, offset + TRAILER_BODY_BYTES);
         finished = true;
         return account(out, offset, TRAILER_BODY_BYTES + sealed);
+    }
+
+    private byte[] scratch(int rawLength)
+    {
+        int needed = LZ4.maxCompressedLength(rawLength);
+        if (scratch == null || scratch.length < needed) {
+            scratch = new byte[needed];
+        }
+        return scratch;
     }
 
     private int account(byte[] out, int offset, int length)
