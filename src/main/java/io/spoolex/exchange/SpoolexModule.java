@@ -22,6 +22,8 @@ import io.spoolex.metrics.SpoolexStats;
 import io.spoolex.metrics.StatsExporter;
 import io.spoolex.storage.SpoolStorage;
 import io.spoolex.storage.local.LocalSpoolStorage;
+import io.spoolex.storage.s3.S3Dialect;
+import io.spoolex.storage.s3.S3StorageModule;
 import io.trino.spi.TrinoException;
 
 import static io.airlift.configuration.ConfigBinder.configBinder;
@@ -62,6 +64,7 @@ public class SpoolexModule
 
         switch (baseDirectories.scheme()) {
             case "file" -> binder.bind(SpoolStorage.class).to(LocalSpoolStorage.class).in(Scopes.SINGLETON);
+            case "s3", "gs" -> install(new S3StorageModule(S3Dialect.forScheme(baseDirectories.scheme())));
             default -> {
                 binder.addError(new TrinoException(NOT_SUPPORTED, "Storage for %s:// base directories is not available in this Spoolex version (exchange.base-directories)".formatted(baseDirectories.scheme())));
                 return;

@@ -19,32 +19,42 @@ import jakarta.annotation.PreDestroy;
 import org.weakref.jmx.MBeanExporter;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
 
 import static java.util.Objects.requireNonNull;
 
 /**
- * Publishes {@link SpoolexStats} on the platform MBean server as {@code io.spoolex:type=SpoolexStats,name=<factory>}.
- * Several exchange managers in one JVM (a test cluster) share the name; the first one keeps it.
+ * Publishes {@link SpoolexStats} on the platform MBean server as {@code io.spoolex:type=SpoolexStats,name=<factory>},
+ * and the storage's statistics beside it ({@code io.spoolex:type=S3StorageStats,name=<factory>}, ...).
+ * Several exchange managers in one JVM (a test cluster) share the names; the first one keeps them.
  */
 public class StatsExporter
 {
     private static final Logger log = Logger.get(StatsExporter.class);
 
-    private final String objectName;
-    private MBeanExporter exporter;
+    private final String factoryName;
+    private final List<MBeanExporter> exporters = new ArrayList<>();
 
     public StatsExporter(String factoryName)
     {
-        this.objectName = "io.spoolex:type=SpoolexStats,name=" + requireNonNull(factoryName, "factoryName is null");
+        this.factoryName = requireNonNull(factoryName, "factoryName is null");
     }
 
     @Inject
-    public synchronized void export(SpoolexStats stats)
+    public void export(SpoolexStats stats)
     {
+        export("SpoolexStats", stats);
+    }
+
+    /** Publishes {@code stats} (an object with {@code @Managed} getters) as {@code io.spoolex:type=<type>,name=<factory>}. */
+    public synchronized void export(String type, Object stats)
+    {
+        String objectName = "io.spoolex:type=%s,name=%s".formatted(type, factoryName);
         MBeanExporter candidate = new MBeanExporter(ManagementFactory.getPlatformMBeanServer());
         try {
             candidate.export(objectName, stats);
-            exporter = candidate;
+            exporters.add(candidate);
         }
         catch (RuntimeException e) {
             log.debug(e, "%s is already registered", objectName);
@@ -54,9 +64,7 @@ public class StatsExporter
     @PreDestroy
     public synchronized void unexport()
     {
-        if (exporter != null) {
-            exporter.unexportAllAndReportMissing();
-            exporter = null;
-        }
+        exporters.forEach(MBeanExporter::unexportAllAndReportMissing);
+        exporters.clear();
     }
 }

@@ -1,0 +1,374 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.storage.s3;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.Lists;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import com.google.inject.Inject;
+import io.airlift.concurrent.AsyncSemaphore;
+import io.airlift.log.Logger;
+import io.airlift.slice.Slice;
+import io.airlift.slice.Slices;
+import io.spoolex.metrics.StatsExporter;
+import io.spoolex.storage.SpoolFileReader;
+import io.spoolex.storage.SpoolFileStatus;
+import io.spoolex.storage.SpoolFileWriter;
+import io.spoolex.storage.SpoolStorage;
+import io.trino.spi.TrinoException;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsRequest;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Error;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
+import static com.google.common.util.concurrent.Futures.immediateVoidFuture;
+import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
+import static io.airlift.concurrent.MoreFutures.asVoid;
+import static io.spoolex.SpoolexErrorCode.SPOOL_STORAGE_ERROR;
+import static io.spoolex.storage.StorageErrors.storageError;
+import static java.lang.Math.toIntExact;
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Spool files as objects in S3 or an S3-compatible store ({@code s3://}), or in GCS through its S3 interoperability
+ * API ({@code gs://}). Everything goes through the SDK's asynchronous client; no thread of Spoolex's waits for S3.
+ * <ul>
+ * <li>A file that fits one write buffer is one PutObject; a larger one a multipart upload with one part per write,
+ * parts uploaded concurrently ({@link S3MultipartWriter}).</li>
+ * <li>Reads are ranged GETs into fresh heap arrays, each checking the object's size ({@link S3RangeReader}).</li>
+ * <li>Deleting a directory lists it and removes its objects with DeleteObjects, up to 1,000 keys a request (GCS has
+ * no such request: one DeleteObject per key there), and aborts multipart uploads left under it by writers that
+ * died, which S3 would otherwise keep (and bill) until a lifecycle rule removes them.</li>
+ * </ul>
+ */
+public class S3SpoolStorage
+        implements SpoolStorage
+{
+    private static final Logger log = Logger.get(S3SpoolStorage.class);
+
+    /**
+     * Bytes per ranged GET: 4 MiB less 4 KiB, so that the array a read lands in stays below half of an 8 MiB G1
+     * region, the region size of heaps from 16 GB. Half a region or more would make every read buffer a humongous
+     * object, allocated outside the young generation and freed only by a concurrent cycle. (Trino's recommended
+     * {@code -XX:G1HeapRegionSize=32M} leaves room for more, but the gain in request count is small.)
+     */
+    static final int READ_BUFFER_BYTES = 4 * 1024 * 1024 - 4 * 1024;
+    /** The most keys one DeleteObjects may name. */
+    static final int DELETE_OBJECTS_MAX_KEYS = 1000;
+    /** Directories one deleteRecursively call works on at once, each with a listing and its deletes in flight. */
+    private static final int DIRECTORY_PARALLELISM = 8;
+    /** Single-object deletes in flight per directory where there is no batch delete (GCS). */
+    private static final int SINGLE_DELETE_PARALLELISM = 32;
+    private static final long CLOSE_WAIT_SECONDS = 10;
+
+    private final S3Dialect dialect;
+    private final S3StorageStats stats;
+    private final S3ClientPool clients;
+    private final S3WriteOptions writeOptions;
+    private final int partBytes;
+
+    @GuardedBy("this")
+    private final Set<ListenableFuture<Void>> deletesInFlight = new HashSet<>();
+
+    @Inject
+    public S3SpoolStorage(S3StorageConfig config, S3Dialect dialect, S3StorageStats stats, StatsExporter statsExporter)
+    {
+        this(config, dialect, stats);
+        statsExporter.export("S3StorageStats", stats);
+    }
+
+    S3SpoolStorage(S3StorageConfig config, S3Dialect dialect, S3StorageStats stats)
+    {
+        requireNonNull(config, "config is null");
+        this.dialect = requireNonNull(dialect, "dialect is null");
+        this.stats = requireNonNull(stats, "stats is null");
+        this.clients = new S3ClientPool(config, dialect, stats);
+        this.writeOptions = S3WriteOptions.from(config);
+        this.partBytes = toIntExact(config.getUploadPartSize().toBytes());
+        if (dialect == S3Dialect.GCS && (config.getGcsJsonKeyFilePath().isPresent() || config.getGcsJsonKey().isPresent())) {
+            log.info("exchange.gcs.json-key-file-path / exchange.gcs.json-key are accepted but not used: Spoolex sends every GCS request, deletes included, "
+                    + "through the S3 interoperability API with the HMAC key of exchange.s3.aws-access-key");
+        }
+        log.info("Spool storage: %s, part size %s", clients, config.getUploadPartSize());
+    }
+
+    @Override
+    public int writeBufferSize()
+    {
+        return partBytes;
+    }
+
+    @Override
+    public int readBufferSize()
+    {
+        return READ_BUFFER_BYTES;
+    }
+
+    @Override
+    public ListenableFuture<Void> putFile(URI file, List<Slice> content)
+    {
+        S3Location location = S3Location.of(file);
+        return putObject(clients.client(location.bucket()), location, writeOptions, stats, content);
+    }
+
+    static ListenableFuture<Void> putObject(S3AsyncClient client, S3Location location, S3WriteOptions options, S3StorageStats stats, List<Slice> content)
+    {
+        ByteBuffer[] body = new ByteBuffer[content.size()];
+        long bytes = 0;
+        for (int i = 0; i < body.length; i++) {
+            body[i] = content.get(i).toByteBuffer();
+            bytes += body[i].remaining();
+        }
+        long objectBytes = bytes;
+        PutObjectRequest request = options.apply(PutObjectRequest.builder())
+                .bucket(location.bucket())
+                .key(location.key())
+                .contentLength(objectBytes)
+                .build();
+        return Futures.transform(
+                S3Failures.call("write", location, () -> client.putObject(request, AsyncRequestBody.fromRemainingByteBuffersUnsafe(body))),
+                _ -> {
+                    stats.getUploadedBytes().update(objectBytes);
+                    return null;
+                },
+                directExecutor());
+    }
+
+    @Override
+    public SpoolFileWriter createFile(URI file)
+    {
+        S3Location location = S3Location.of(file);
+        return new S3MultipartWriter(clients.client(location.bucket()), location, writeOptions, stats);
+    }
+
+    @Override
+    public ListenableFuture<Slice> getFile(URI file)
+    {
+        S3Location location = S3Location.of(file);
+        GetObjectRequest request = GetObjectRequest.builder().bucket(location.bucket()).key(location.key()).build();
+        return Futures.transform(
+                S3Failures.call("read", location, () -> clients.client(location.bucket()).getObject(request, AsyncResponseTransformer.toBytes())),
+                response -> {
+                    byte[] bytes = response.asByteArrayUnsafe();
+                    stats.getDownloadedBytes().update(bytes.length);
+                    return Slices.wrappedBuffer(bytes);
+                },
+                directExecutor());
+    }
+
+    @Override
+    public SpoolFileReader openFile(URI file, long expectedBytes)
+    {
+        S3Location location = S3Location.of(file);
+        return new S3RangeReader(clients.client(location.bucket()), location, expectedBytes, stats);
+    }
+
+    @Override
+    public ListenableFuture<Void> deleteRecursively(List<URI> directories)
+    {
+        List<S3Location> locations;
+        try {
+            locations = directories.stream().map(S3Location::of).toList();
+        }
+        catch (IllegalArgumentException e) {
+            return immediateFailedFuture(new TrinoException(SPOOL_STORAGE_ERROR, "Failed to delete %s: %s".formatted(directories, e.getMessage()), e));
+        }
+        ListenableFuture<Void> deleted = asVoid(AsyncSemaphore.processAll(locations, this::deleteDirectory, DIRECTORY_PARALLELISM, directExecutor()));
+        synchronized (this) {
+            deletesInFlight.add(deleted);
+        }
+        deleted.addListener(() -> {
+            synchronized (this) {
+                deletesInFlight.remove(deleted);
+            }
+        }, directExecutor());
+        return deleted;
+    }
+
+    private ListenableFuture<Void> deleteDirectory(S3Location directory)
+    {
+        String prefix = directory.directoryPrefix();
+        if (prefix.isEmpty()) {
+            // spool directories always lie below a base directory; an empty prefix would be the whole bucket
+            return immediateFailedFuture(storageError("delete", directory.toUri(), new IllegalArgumentException("refusing to delete a whole bucket")));
+        }
+        S3AsyncClient client = clients.client(directory.bucket());
+        List<ListenableFuture<Void>> work = new ArrayList<>();
+        work.add(forEachPage(client, directory, prefix, keys -> deleteKeys(client, directory, keys)));
+        work.add(abortUploads(client, directory, prefix));
+        return asVoid(Futures.allAsList(work));
+    }
+
+    /** Lists the prefix page by page, starting {@code action} for each page's keys while the listing goes on. */
+    private ListenableFuture<Void> forEachPage(S3AsyncClient client, S3Location directory, String prefix, java.util.function.Function<List<String>, ListenableFuture<Void>> action)
+    {
+        List<ListenableFuture<Void>> actions = new ArrayList<>();
+        ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(directory.bucket()).prefix(prefix).build();
+        ListenableFuture<Void> listed = S3Failures.call("list", directory, () -> client.listObjectsV2Paginator(request).subscribe(page -> {
+            List<String> keys = page.contents().stream().map(S3Object::key).toList();
+            if (!keys.isEmpty()) {
+                ListenableFuture<Void> done = action.apply(keys);
+                synchronized (actions) {
+                    actions.add(done);
+                }
+            }
+        }));
+        return Futures.transformAsync(listed, _ -> {
+            synchronized (actions) {
+                return asVoid(Futures.allAsList(ImmutableList.copyOf(actions)));
+            }
+        }, directExecutor());
+    }
+
+    private ListenableFuture<Void> deleteKeys(S3AsyncClient client, S3Location directory, List<String> keys)
+    {
+        if (dialect == S3Dialect.GCS) {
+            // GCS's XML API has no multi-object delete
+            return asVoid(AsyncSemaphore.processAll(keys, key -> deleteObject(client, directory.withKey(key)), SINGLE_DELETE_PARALLELISM, directExecutor()));
+        }
+        List<ListenableFuture<Void>> batches = new ArrayList<>();
+        for (List<String> batch : Lists.partition(keys, DELETE_OBJECTS_MAX_KEYS)) {
+            DeleteObjectsRequest request = DeleteObjectsRequest.builder()
+                    .bucket(directory.bucket())
+                    .delete(delete -> delete
+                            .quiet(true)
+                            .objects(batch.stream().map(key -> ObjectIdentifier.builder().key(key).build()).toList()))
+                    .build();
+            batches.add(Futures.transformAsync(S3Failures.call("delete", directory, () -> client.deleteObjects(request)), response -> {
+                // DeleteObjects succeeds as a request even when single keys fail; those come back as errors
+                for (S3Error error : response.errors()) {
+                    if (!"NoSuchKey".equals(error.code())) {
+                        return immediateFailedFuture(new TrinoException(SPOOL_STORAGE_ERROR, "Failed to delete %s: %s (%s)"
+                                .formatted(directory.withKey(error.key()), error.message(), error.code())));
+                    }
+                }
+                stats.getDeletedObjects().update(batch.size());
+                return immediateVoidFuture();
+            }, directExecutor()));
+        }
+        return asVoid(Futures.allAsList(batches));
+    }
+
+    private ListenableFuture<Void> deleteObject(S3AsyncClient client, S3Location object)
+    {
+        DeleteObjectRequest request = DeleteObjectRequest.builder().bucket(object.bucket()).key(object.key()).build();
+        ListenableFuture<Void> deleted = Futures.transform(S3Failures.call("delete", object, () -> client.deleteObject(request)), _ -> {
+            stats.getDeletedObjects().update(1);
+            return null;
+        }, directExecutor());
+        // GCS answers 404 for a key that is already gone; S3 answers 204
+        return Futures.catchingAsync(deleted, TrinoException.class, failure -> S3Failures.isNoSuchKey(failure.getCause())
+                ? immediateVoidFuture()
+                : immediateFailedFuture(failure), directExecutor());
+    }
+
+    /** Aborts the multipart uploads under the prefix: files of writers that died before they finished or aborted. */
+    private ListenableFuture<Void> abortUploads(S3AsyncClient client, S3Location directory, String prefix)
+    {
+        List<ListenableFuture<Void>> aborts = new ArrayList<>();
+        ListMultipartUploadsRequest request = ListMultipartUploadsRequest.builder().bucket(directory.bucket()).prefix(prefix).build();
+        ListenableFuture<Void> listed = S3Failures.call("list the uploads of", directory, () -> client.listMultipartUploadsPaginator(request).subscribe(page -> {
+            for (MultipartUpload upload : page.uploads()) {
+                S3Location object = directory.withKey(upload.key());
+                AbortMultipartUploadRequest abort = AbortMultipartUploadRequest.builder()
+                        .bucket(object.bucket())
+                        .key(object.key())
+                        .uploadId(upload.uploadId())
+                        .build();
+                ListenableFuture<Void> aborted = Futures.transform(S3Failures.call("abort the upload of", object, () -> client.abortMultipartUpload(abort)), _ -> {
+                    stats.getAbortedUploadsFoundByCleanup().update(1);
+                    return null;
+                }, directExecutor());
+                ListenableFuture<Void> settled = Futures.catchingAsync(aborted, TrinoException.class, failure -> S3Failures.hasErrorCode(failure.getCause(), "NoSuchUpload")
+                        ? immediateVoidFuture()
+                        : immediateFailedFuture(failure), directExecutor());
+                synchronized (aborts) {
+                    aborts.add(settled);
+                }
+            }
+        }));
+        return Futures.transformAsync(listed, _ -> {
+            synchronized (aborts) {
+                return asVoid(Futures.allAsList(ImmutableList.copyOf(aborts)));
+            }
+        }, directExecutor());
+    }
+
+    @Override
+    public ListenableFuture<List<SpoolFileStatus>> listFiles(URI directory)
+    {
+        S3Location location = S3Location.of(directory);
+        ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(location.bucket()).prefix(location.directoryPrefix()).build();
+        List<SpoolFileStatus> files = new ArrayList<>();
+        ListenableFuture<Void> listed = S3Failures.call("list", location, () -> clients.client(location.bucket()).listObjectsV2Paginator(request).subscribe(page -> {
+            synchronized (files) {
+                for (S3Object object : page.contents()) {
+                    files.add(new SpoolFileStatus(location.withKey(object.key()).toUri(), object.size()));
+                }
+            }
+        }));
+        return Futures.transform(listed, _ -> {
+            synchronized (files) {
+                return ImmutableList.copyOf(files);
+            }
+        }, directExecutor());
+    }
+
+    @Override
+    public void close()
+    {
+        // let deletes of closed exchanges finish (closing the clients would abort them), but not for long
+        List<ListenableFuture<Void>> pending;
+        synchronized (this) {
+            pending = ImmutableList.copyOf(deletesInFlight);
+        }
+        try {
+            Futures.whenAllComplete(pending).call(() -> null, directExecutor()).get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        catch (Exception e) {
+            log.warn("%s deletes of spool data were still running at shutdown and were cut off", pending.size());
+        }
+        clients.close();
+    }
+
+    @Override
+    public String toString()
+    {
+        return "S3SpoolStorage{%s, partBytes=%s}".formatted(clients, partBytes);
+    }
+}
