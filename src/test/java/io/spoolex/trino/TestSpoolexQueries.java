@@ -36,6 +36,7 @@ import static com.google.common.io.MoreFiles.deleteRecursively;
 import static com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE;
 import static io.spoolex.trino.ResultAssertions.assertSameRows;
 import static io.spoolex.trino.ResultAssertions.assertSameRowsInOrder;
+import static java.util.concurrent.TimeUnit.MINUTES;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS;
@@ -144,7 +145,7 @@ public class TestSpoolexQueries
 
     @ParameterizedTest
     @EnumSource(Shape.class)
-    @Timeout(value = 5, unit = java.util.concurrent.TimeUnit.MINUTES)
+    @Timeout(value = 5, unit = MINUTES)
     public void testShape(Shape shape)
             throws Exception
     {

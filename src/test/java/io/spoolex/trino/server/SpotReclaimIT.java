@@ -15,6 +15,7 @@ package io.spoolex.trino.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.common.collect.ImmutableMap;
+import io.airlift.units.Duration;
 import io.spoolex.trino.SpoolDirectory;
 import io.spoolex.trino.server.TrinoProcessCluster.Installation;
 import io.spoolex.trino.server.TrinoRestClient.QueryResult;
@@ -72,6 +73,10 @@ public class SpotReclaimIT
             // several tasks per worker at once within a ~1.2 GB heap
             .put("fault-tolerant-execution-task-memory", "100MB")
             .put("join-distribution-type", "PARTITIONED")
+            // two hash partitions: the join runs as two long tasks rather than many short ones, so that the test
+            // reliably catches one running
+            .put("fault-tolerant-execution-min-partition-count", "2")
+            .put("fault-tolerant-execution-max-partition-count", "2")
             .buildOrThrow();
 
     private final List<String> timeline = new ArrayList<>();
@@ -128,7 +133,7 @@ public class SpotReclaimIT
                         .as("rows of the run with a worker killed, against the undisturbed run")
                         .isEqualTo(undisturbed.rows().stream().sorted().toList());
 
-                new SpoolDirectory(spool).awaitNothingOf(query.queryId(), new io.airlift.units.Duration(60, TimeUnit.SECONDS));
+                new SpoolDirectory(spool).awaitNothingOf(query.queryId(), new Duration(60, TimeUnit.SECONDS));
                 event("spool directory holds nothing of %s", query.queryId());
                 passed = true;
             }
@@ -207,12 +212,15 @@ public class SpotReclaimIT
                 JsonNode status = task.path("taskStatus");
                 String taskId = status.path("taskId").asText();
                 String shortId = taskId.substring(taskId.indexOf('.') + 1);
-                lines.add("%s %s on %s (created t=%s, ended t=%s)".formatted(
+                JsonNode failures = status.path("failures");
+                String failure = failures.isEmpty() ? "" : ": " + failures.get(0).path("type").asText() + ": " + failures.get(0).path("message").asText();
+                lines.add("%s %s on %s (created t=%s, ended t=%s)%s".formatted(
                         shortId,
                         status.path("state").asText(),
                         status.path("nodeId").asText(),
                         relative(task.path("stats").path("createTime").asText(null)),
-                        relative(task.path("stats").path("endTime").asText(null))));
+                        relative(task.path("stats").path("endTime").asText(null)),
+                        failure));
             }
         }
         return lines;

@@ -40,7 +40,6 @@ import java.util.jar.Manifest;
 
 import static com.google.common.base.Preconditions.checkState;
 import static java.nio.charset.StandardCharsets.UTF_8;
-import static java.util.Objects.requireNonNull;
 
 /**
  * Real Trino 483 servers as separate JVM processes on 127.0.0.1: one coordinator and some workers, each with its own
