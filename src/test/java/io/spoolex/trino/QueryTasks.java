@@ -36,7 +36,8 @@ import static java.util.stream.Collectors.joining;
  */
 public record QueryTasks(List<Attempt> attempts)
 {
-    public record Attempt(int stageId, int partition, int attempt, TaskState state, String nodeId)
+    /** One task attempt; {@code failure} is the type and message of its first failure, or empty. */
+    public record Attempt(int stageId, int partition, int attempt, TaskState state, String nodeId, String failure)
     {
         @Override
         public String toString()
@@ -52,7 +53,13 @@ public record QueryTasks(List<Attempt> attempts)
         List<Attempt> attempts = stages.stream()
                 .flatMap(stage -> stage.tasks().stream())
                 .map(TaskInfo::taskStatus)
-                .map(status -> new Attempt(status.taskId().stageId().id(), status.taskId().partitionId(), status.taskId().attemptId(), status.state(), status.nodeId()))
+                .map(status -> new Attempt(
+                        status.taskId().stageId().id(),
+                        status.taskId().partitionId(),
+                        status.taskId().attemptId(),
+                        status.state(),
+                        status.nodeId(),
+                        status.failures().isEmpty() ? "" : status.failures().getFirst().type() + ": " + status.failures().getFirst().message()))
                 .sorted(Comparator.comparingInt(Attempt::stageId).thenComparingInt(Attempt::partition).thenComparingInt(Attempt::attempt))
                 .collect(toImmutableList());
         return new QueryTasks(attempts);
@@ -66,6 +73,15 @@ public record QueryTasks(List<Attempt> attempts)
     public List<Attempt> failed()
     {
         return attempts.stream().filter(attempt -> attempt.state() == TaskState.FAILED).collect(toImmutableList());
+    }
+
+    /** Whether an earlier attempt of the same task (stage and partition) failed. */
+    public boolean replacesFailedAttempt(Attempt later)
+    {
+        return attempts.stream().anyMatch(attempt -> attempt.stageId() == later.stageId()
+                && attempt.partition() == later.partition()
+                && attempt.attempt() < later.attempt()
+                && attempt.state() == TaskState.FAILED);
     }
 
     /** Whether some later attempt of the same task (stage and partition) finished. */
