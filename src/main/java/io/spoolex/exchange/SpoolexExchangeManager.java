@@ -112,6 +112,15 @@ public class SpoolexExchangeManager
                 config.getSourceMaxFilesPerReader());
     }
 
+    /**
+     * This manager's counters, the same object JMX exports. Lets an embedded cluster (tests, {@code bin/demo}) read
+     * the counters of each node: in one JVM only the first manager gets the JMX name.
+     */
+    public SpoolexStats getStats()
+    {
+        return stats;
+    }
+
     @Override
     public boolean supportsConcurrentReadAndWrite()
     {

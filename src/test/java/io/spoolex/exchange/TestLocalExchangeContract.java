@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,6 +67,21 @@ public class TestLocalExchangeContract
 
     @Override
     protected List<URI> listStoredFiles()
+    {
+        while (true) {
+            try {
+                return walkStoredFiles();
+            }
+            catch (UncheckedIOException e) {
+                // a directory vanished during the walk: an exchange's asynchronous delete is running; look again
+                if (!(e.getCause() instanceof NoSuchFileException)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private List<URI> walkStoredFiles()
     {
         List<URI> files = new ArrayList<>();
         for (Path directory : List.of(first, second)) {

@@ -1,0 +1,225 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.trino;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import com.google.inject.Key;
+import com.google.inject.Module;
+import com.google.inject.Scopes;
+import io.airlift.units.Duration;
+import io.spoolex.SpoolexPlugin;
+import io.spoolex.exchange.SpoolexExchangeManager;
+import io.spoolex.metrics.SpoolexStats;
+import io.trino.Session;
+import io.trino.exchange.ExchangeManagerRegistry;
+import io.trino.execution.FailureInjector;
+import io.trino.execution.TestingFailureInjectionConfig;
+import io.trino.execution.TestingFailureInjector;
+import io.trino.plugin.tpch.TpchPlugin;
+import io.trino.testing.DistributedQueryRunner;
+import io.trino.testing.FaultTolerantExecutionConnectorTestHelper;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static com.google.inject.multibindings.OptionalBinder.newOptionalBinder;
+import static io.airlift.configuration.ConfigBinder.configBinder;
+import static io.trino.testing.TestingSession.testSessionBuilder;
+import static java.util.Objects.requireNonNull;
+import static java.util.concurrent.TimeUnit.SECONDS;
+
+/**
+ * A real Trino 483 cluster in one JVM: a coordinator that schedules no work and two workers talking over HTTP, the
+ * TPC-H connector as catalog {@code tpch}, fault-tolerant execution with {@code retry-policy=TASK}, and Spoolex as
+ * the exchange manager, installed as a plugin and loaded under the name operators use, {@code filesystem}.
+ * The engine's own exchange compression and encryption are off, as docs/deployment.md recommends: Spoolex does both.
+ * Failure injection is bound, so {@link DistributedQueryRunner#injectTaskFailure} really fails tasks.
+ */
+public final class SpoolexQueryRunner
+{
+    public static final String CATALOG = "tpch";
+
+    /** How long an injected request timeout holds a request; longer than the coordinator's HTTP idle timeout. */
+    public static final Duration INJECTED_REQUEST_TIMEOUT = new Duration(6, SECONDS);
+    /** HTTP idle timeout of the coordinator's task-management and result requests. */
+    public static final Duration REQUEST_TIMEOUT = new Duration(3, SECONDS);
+    /** How long the coordinator keeps retrying requests to a task before it gives the task up as failed. */
+    public static final Duration MAX_ERROR_DURATION = new Duration(4, SECONDS);
+
+    private SpoolexQueryRunner() {}
+
+    public static Builder builder(String baseDirectories)
+    {
+        return new Builder(baseDirectories);
+    }
+
+    /** Spoolex's exchange manager on each node, coordinator first. */
+    public static List<SpoolexExchangeManager> exchangeManagers(DistributedQueryRunner queryRunner)
+    {
+        return queryRunner.getServers().stream()
+                .map(server -> (SpoolexExchangeManager) server.getInstance(Key.get(ExchangeManagerRegistry.class)).getExchangeManager())
+                .collect(ImmutableList.toImmutableList());
+    }
+
+    /**
+     * Spoolex's counters summed over the nodes: workers run the sinks and sources of the stages, the coordinator
+     * reads the output of the root stage (and, under QUERY retries, spools the query's result).
+     */
+    public static SpoolexCounters clusterCounters(DistributedQueryRunner queryRunner)
+    {
+        SpoolexCounters sum = SpoolexCounters.ZERO;
+        for (SpoolexExchangeManager manager : exchangeManagers(queryRunner)) {
+            sum = sum.plus(SpoolexCounters.of(manager.getStats()));
+        }
+        return sum;
+    }
+
+    /** A snapshot of the counters that show data went through Spoolex. */
+    public record SpoolexCounters(long sinksFinished, long sinksAborted, long filesWritten, long sinkPageBytes, long sinkStorageBytes, long filesRead, long sourcePageBytes)
+    {
+        public static final SpoolexCounters ZERO = new SpoolexCounters(0, 0, 0, 0, 0, 0, 0);
+
+        static SpoolexCounters of(SpoolexStats stats)
+        {
+            return new SpoolexCounters(
+                    stats.getSinksFinished().getTotalCount(),
+                    stats.getSinksAborted().getTotalCount(),
+                    stats.getFilesWritten().getTotalCount(),
+                    stats.getSinkPageBytes().getTotalCount(),
+                    stats.getSinkStorageBytes().getTotalCount(),
+                    stats.getFilesRead().getTotalCount(),
+                    stats.getSourcePageBytes().getTotalCount());
+        }
+
+        public SpoolexCounters plus(SpoolexCounters other)
+        {
+            return new SpoolexCounters(
+                    sinksFinished + other.sinksFinished,
+                    sinksAborted + other.sinksAborted,
+                    filesWritten + other.filesWritten,
+                    sinkPageBytes + other.sinkPageBytes,
+                    sinkStorageBytes + other.sinkStorageBytes,
+                    filesRead + other.filesRead,
+                    sourcePageBytes + other.sourcePageBytes);
+        }
+
+        public SpoolexCounters minus(SpoolexCounters other)
+        {
+            return new SpoolexCounters(
+                    sinksFinished - other.sinksFinished,
+                    sinksAborted - other.sinksAborted,
+                    filesWritten - other.filesWritten,
+                    sinkPageBytes - other.sinkPageBytes,
+                    sinkStorageBytes - other.sinkStorageBytes,
+                    filesRead - other.filesRead,
+                    sourcePageBytes - other.sourcePageBytes);
+        }
+    }
+
+    public static final class Builder
+    {
+        private final String baseDirectories;
+        private final Map<String, String> exchangeProperties = new HashMap<>();
+        private final Map<String, String> extraProperties = new HashMap<>();
+        private int workerCount = 2;
+
+        private Builder(String baseDirectories)
+        {
+            this.baseDirectories = requireNonNull(baseDirectories, "baseDirectories is null");
+            // small files and handles, so that even TPC-H tiny rolls over files and spreads over several tasks
+            exchangeProperties.put("exchange.max-page-storage-size", "4MB");
+            exchangeProperties.put("exchange.sink-max-file-size", "4MB");
+            exchangeProperties.put("exchange.source-handle-target-data-size", "4MB");
+            // room for the many-partitions query (Trino's default is 50)
+            exchangeProperties.put("exchange.max-output-partition-count", "200");
+        }
+
+        /** Adds or replaces a property of exchange-manager.properties. */
+        public Builder withExchangeProperty(String name, String value)
+        {
+            exchangeProperties.put(name, value);
+            return this;
+        }
+
+        /** Adds or replaces a property of config.properties on every node. */
+        public Builder withServerProperty(String name, String value)
+        {
+            extraProperties.put(name, value);
+            return this;
+        }
+
+        public Builder withWorkerCount(int workerCount)
+        {
+            this.workerCount = workerCount;
+            return this;
+        }
+
+        public DistributedQueryRunner build()
+                throws Exception
+        {
+            Session session = testSessionBuilder()
+                    .setCatalog(CATALOG)
+                    .setSchema("tiny")
+                    .build();
+
+            Map<String, String> properties = new HashMap<>(FaultTolerantExecutionConnectorTestHelper.getExtraProperties());
+            // the recommended setup: Spoolex compresses and encrypts, so the engine does neither
+            properties.put("exchange.compression-codec", "NONE");
+            properties.put("external-exchange-encryption-enabled", "false");
+            // failure injection and short timeouts, so that injected request timeouts resolve in seconds
+            properties.put("failure-injection.request-timeout", INJECTED_REQUEST_TIMEOUT.toString());
+            properties.put("query.remote-task.max-error-duration", MAX_ERROR_DURATION.toString());
+            properties.put("exchange.max-error-duration", MAX_ERROR_DURATION.toString());
+            properties.put("exchange.http-client.idle-timeout", REQUEST_TIMEOUT.toString());
+            properties.put("retry-initial-delay", "0s");
+            // small tasks, so that every stage of a TPC-H tiny or sf0.1 query runs as several tasks: an unknown-size
+            // TPC-H split counts as the standard split size, and a task takes splits up to the target size
+            properties.put("fault-tolerant-execution-standard-split-size", "1MB");
+            properties.put("fault-tolerant-execution-arbitrary-distribution-compute-task-target-size-min", "1MB");
+            properties.put("fault-tolerant-execution-arbitrary-distribution-compute-task-target-size-max", "4MB");
+            properties.put("fault-tolerant-execution-hash-distribution-compute-task-target-size", "1MB");
+            properties.putAll(extraProperties);
+
+            Module failureInjection = binder -> {
+                configBinder(binder).bindConfig(TestingFailureInjectionConfig.class);
+                newOptionalBinder(binder, FailureInjector.class).setBinding().to(TestingFailureInjector.class).in(Scopes.SINGLETON);
+            };
+
+            DistributedQueryRunner queryRunner = DistributedQueryRunner.builder(session)
+                    .setWorkerCount(workerCount)
+                    .setExtraProperties(properties)
+                    .setCoordinatorProperties(ImmutableMap.of(
+                            "node-scheduler.include-coordinator", "false",
+                            "scheduler.http-client.idle-timeout", REQUEST_TIMEOUT.toString()))
+                    .setAdditionalModule(failureInjection)
+                    .build();
+            try {
+                queryRunner.installPlugin(new TpchPlugin());
+                queryRunner.createCatalog(CATALOG, "tpch", ImmutableMap.of("tpch.splits-per-node", "4"));
+                queryRunner.installPlugin(new SpoolexPlugin());
+                Map<String, String> exchange = new HashMap<>(exchangeProperties);
+                exchange.put("exchange.base-directories", baseDirectories);
+                queryRunner.loadExchangeManager("filesystem", ImmutableMap.copyOf(exchange));
+                return queryRunner;
+            }
+            catch (Throwable t) {
+                try (queryRunner) {
+                    throw t;
+                }
+            }
+        }
+    }
+}
