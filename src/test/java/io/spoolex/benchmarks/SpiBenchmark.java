@@ -1,0 +1,735 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.benchmarks;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.io.MoreFiles;
+import io.airlift.slice.Slice;
+import io.airlift.units.DataSize;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Tracer;
+import io.spoolex.exchange.ExchangeTestKit;
+import io.spoolex.exchange.SpoolexExchangeManagerFactory;
+import io.spoolex.exchange.SpoolexSink;
+import io.spoolex.storage.s3.S3ProxyServer;
+import io.trino.execution.buffer.CompressionCodec;
+import io.trino.execution.buffer.PageDeserializer;
+import io.trino.execution.buffer.PageSerializer;
+import io.trino.execution.buffer.PagesSerdeFactory;
+import io.trino.execution.buffer.PagesSerdes;
+import io.trino.plugin.tpch.DecimalTypeMapping;
+import io.trino.plugin.tpch.TpchRecordSet;
+import io.trino.spi.Page;
+import io.trino.spi.Plugin;
+import io.trino.spi.connector.RecordPageSource;
+import io.trino.spi.connector.SourcePage;
+import io.trino.spi.exchange.Exchange;
+import io.trino.spi.exchange.ExchangeManager;
+import io.trino.spi.exchange.ExchangeManagerContext;
+import io.trino.spi.exchange.ExchangeManagerFactory;
+import io.trino.spi.exchange.ExchangeSink;
+import io.trino.spi.exchange.ExchangeSinkHandle;
+import io.trino.spi.exchange.ExchangeSource;
+import io.trino.spi.exchange.ExchangeSourceHandle;
+import io.trino.spi.exchange.ExchangeSourceOutputSelector;
+import io.trino.spi.predicate.TupleDomain;
+import io.trino.tpch.TpchTable;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3Client;
+
+import javax.crypto.KeyGenerator;
+import javax.crypto.SecretKey;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+import static com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE;
+import static io.spoolex.exchange.ExchangeTestKit.await;
+import static io.trino.metadata.InternalBlockEncodingSerde.TESTING_BLOCK_ENCODING_SERDE;
+import static java.nio.file.StandardOpenOption.CREATE_NEW;
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
+
+/**
+ * Exchange throughput through the SPI alone, as the engine drives it: K sinks (tasks) each write TPC-H lineitem pages
+ * serialized by Trino's own page serializer to P output partitions, then sources read every partition back through
+ * the source handles and a final output selector and deserialize the pages. The serializer runs inside the timed
+ * loops. Configurations, in one run, interleaved:
+ * <ul>
+ * <li>{@code spoolex}: the engine's exchange codec off, Spoolex's LZ4 and AES-256-GCM on (the recommended setup);</li>
+ * <li>{@code spoolex-plain}: the engine's codec off and Spoolex's off too;</li>
+ * <li>{@code trino}: Trino 483's own filesystem exchange manager with the engine's FTE defaults (LZ4 + AES in the
+ * serializer);</li>
+ * <li>{@code baseline}: the same number of bytes written and read with plain FileChannel calls (local) or plain
+ * PutObject/GetObject (S3) by K threads: what the storage gives without any exchange on top.</li>
+ * </ul>
+ * Throughput is MB/s of page bytes as the engine's uncompressed serializer produces them. Run with
+ * {@code bin/bench spi [--storage local|s3] [--data-size 2GB] [--sinks 4] [--partitions 50] [--rounds 3]}.
+ */
+public final class SpiBenchmark
+{
+    private static final String TRINO_PLUGIN = "io.trino.plugin.exchange.filesystem.FileSystemExchangePlugin";
+    private static final long MAX_PAGE_BYTES = 1024 * 1024;
+    private static final long PARTITIONING_BUFFER_BYTES = 32 * 1024 * 1024;
+    private static final int BASELINE_IO_BYTES = 1024 * 1024;
+
+    private final Options options;
+    private final List<Page> pages;
+    private final long[] pageBytes;
+    private final Path workDirectory;
+    private S3ProxyServer s3Proxy;
+
+    private record Options(String storage, long dataBytes, int sinks, int partitions, int rounds, Path workDirectory, List<String> configurations, boolean warmup)
+    {
+        static Options parse(String[] args)
+        {
+            Map<String, String> values = new HashMap<>();
+            for (int i = 0; i + 1 < args.length; i += 2) {
+                if (!args[i].startsWith("--")) {
+                    throw new IllegalArgumentException("expected --option value, got " + args[i]);
+                }
+                values.put(args[i].substring(2), args[i + 1]);
+            }
+            String storage = values.getOrDefault("storage", "local");
+            if (!storage.equals("local") && !storage.equals("s3")) {
+                throw new IllegalArgumentException("--storage must be local or s3");
+            }
+            long dataBytes = DataSize.valueOf(values.getOrDefault("data-size", storage.equals("local") ? "2GB" : "1GB")).toBytes();
+            return new Options(
+                    storage,
+                    dataBytes,
+                    Integer.parseInt(values.getOrDefault("sinks", "4")),
+                    Integer.parseInt(values.getOrDefault("partitions", "50")),
+                    Integer.parseInt(values.getOrDefault("rounds", "3")),
+                    Path.of(values.getOrDefault("work-directory", "target/benchmarks/spi-work")),
+                    List.of(values.getOrDefault("configurations", "spoolex,spoolex-plain,trino,baseline").split(",")),
+                    Boolean.parseBoolean(values.getOrDefault("warmup", "true")));
+        }
+    }
+
+    private record Configuration(String name, String description, CompressionCodec engineCodec, boolean engineEncryption) {}
+
+    private record Result(String configuration, double writeSeconds, double readSeconds, long storageBytes, long peakSinkMemory, long sinkMemoryPool, long positions) {}
+
+    public static void main(String[] args)
+            throws Exception
+    {
+        Options options = Options.parse(args);
+        new SpiBenchmark(options).run();
+        System.exit(0);
+    }
+
+    private SpiBenchmark(Options options)
+    {
+        this.options = options;
+        this.workDirectory = options.workDirectory().toAbsolutePath();
+        System.out.printf("Generating TPC-H lineitem pages...%n");
+        this.pages = generatePages(options.partitions());
+        PageSerializer serializer = serdeFactory(CompressionCodec.NONE).createSerializer(Optional.empty());
+        this.pageBytes = pages.stream().mapToLong(page -> serializer.serialize(page).length()).toArray();
+        long distinct = java.util.Arrays.stream(pageBytes).sum();
+        System.out.printf("%s distinct pages, %s serialized (cycled up to %s per configuration), average page %s%n",
+                pages.size(), DataSize.succinctBytes(distinct), DataSize.succinctBytes(options.dataBytes()), DataSize.succinctBytes(distinct / pages.size()));
+    }
+
+    /**
+     * Lineitem pages cut to the size Trino's page partitioner emits to an exchange sink: min(1 MB, 32 MB / partitions).
+     */
+    private static List<Page> generatePages(int partitions)
+    {
+        long targetBytes = Math.min(MAX_PAGE_BYTES, PARTITIONING_BUFFER_BYTES / partitions);
+        ImmutableList.Builder<Page> pages = ImmutableList.builder();
+        long total = 0;
+        RecordPageSource source = new RecordPageSource(TpchRecordSet.createTpchRecordSet(TpchTable.LINE_ITEM, DecimalTypeMapping.DECIMAL, 0.5, 1, 1, TupleDomain.all()));
+        while (!source.isFinished() && total < 768L * 1024 * 1024) {
+            SourcePage sourcePage = source.getNextSourcePage();
+            if (sourcePage == null) {
+                continue;
+            }
+            Page page = sourcePage.getPage();
+            long bytesPerRow = Math.max(1, page.getSizeInBytes() / Math.max(1, page.getPositionCount()));
+            int rowsPerPage = (int) Math.max(1, targetBytes / bytesPerRow);
+            for (int position = 0; position < page.getPositionCount(); position += rowsPerPage) {
+                Page region = page.getRegion(position, Math.min(rowsPerPage, page.getPositionCount() - position));
+                // compact, so that a page does not drag its parent's arrays into the serializer's size estimates
+                pages.add(region.copyPositions(java.util.stream.IntStream.range(0, region.getPositionCount()).toArray(), 0, region.getPositionCount()));
+            }
+            total += page.getSizeInBytes();
+        }
+        return pages.build();
+    }
+
+    private void run()
+            throws Exception
+    {
+        MoreFiles.createParentDirectories(workDirectory.resolve("x"));
+        List<Configuration> configurations = Stream.of(
+                        new Configuration("spoolex", "Spoolex, its LZ4 + AES-256-GCM on, engine codec off", CompressionCodec.NONE, false),
+                        new Configuration("spoolex-plain", "Spoolex, its codec off, engine codec off", CompressionCodec.NONE, false),
+                        new Configuration("trino", "Trino 483 filesystem exchange, engine LZ4 + AES (FTE defaults)", CompressionCodec.LZ4, true),
+                        new Configuration("baseline", options.storage().equals("local") ? "FileChannel write/read, K threads" : "PutObject/GetObject, same client settings", CompressionCodec.NONE, false))
+                .filter(configuration -> options.configurations().contains(configuration.name()))
+                .toList();
+        printMachine();
+        if (options.storage().equals("s3")) {
+            s3Proxy = S3ProxyServer.start();
+            try (S3Client client = s3Proxy.createClient()) {
+                for (String bucket : List.of("bench-one", "bench-two", "bench-baseline")) {
+                    client.createBucket(request -> request.bucket(bucket));
+                }
+            }
+        }
+        try {
+            if (options.warmup()) {
+                // one untimed pass of each configuration, so the JIT has compiled the serializer and codecs for all
+                for (Configuration configuration : configurations) {
+                    System.out.printf("warm-up %s%n", configuration.name());
+                    Result result = configuration.name().equals("baseline") ? runBaseline() : runExchange(configuration);
+                    System.out.printf(Locale.ENGLISH, "warm-up %-14s write %6.2fs  read %6.2fs%n", configuration.name(), result.writeSeconds(), result.readSeconds());
+                }
+            }
+            Map<String, List<Result>> results = new LinkedHashMap<>();
+            for (int round = 0; round < options.rounds(); round++) {
+                // rotate the order every round, so no configuration always runs first or after the same neighbour
+                for (int i = 0; i < configurations.size(); i++) {
+                    Configuration configuration = configurations.get((i + round) % configurations.size());
+                    Result result = configuration.name().equals("baseline") ? runBaseline() : runExchange(configuration);
+                    results.computeIfAbsent(configuration.name(), _ -> new ArrayList<>()).add(result);
+                    System.out.printf(Locale.ENGLISH, "round %s %-14s write %6.2fs (%5.0f MB/s)  read %6.2fs (%5.0f MB/s)  storage %s  peak sink memory %s of pool %s%n",
+                            round + 1, configuration.name(), result.writeSeconds(), megabytesPerSecond(result.writeSeconds()), result.readSeconds(), megabytesPerSecond(result.readSeconds()),
+                            DataSize.succinctBytes(result.storageBytes()), DataSize.succinctBytes(result.peakSinkMemory()), DataSize.succinctBytes(result.sinkMemoryPool()));
+                }
+            }
+            report(configurations, results);
+        }
+        finally {
+            if (s3Proxy != null) {
+                s3Proxy.close();
+            }
+        }
+    }
+
+    private Result runExchange(Configuration configuration)
+            throws Exception
+    {
+        ExchangeManager manager = createManager(configuration.name());
+        try {
+            Optional<SecretKey> engineKey = configuration.engineEncryption() ? Optional.of(engineKey()) : Optional.empty();
+            PagesSerdeFactory serde = serdeFactory(configuration.engineCodec());
+            Exchange exchange = ExchangeTestKit.createExchange(manager, options.partitions(), false);
+            List<ExchangeSinkHandle> sinkHandles = new ArrayList<>();
+            for (int task = 0; task < options.sinks(); task++) {
+                sinkHandles.add(exchange.addSink(task));
+            }
+            exchange.noMoreSinks();
+
+            // write: one thread per sink, the serializer in the loop
+            long start = System.nanoTime();
+            ExecutorService executor = Executors.newFixedThreadPool(options.sinks());
+            List<ExchangeSink> sinks = new ArrayList<>();
+            for (ExchangeSinkHandle handle : sinkHandles) {
+                sinks.add(ExchangeTestKit.createSink(manager, exchange, handle, 0));
+            }
+            AtomicLong peakMemory = new AtomicLong();
+            AtomicLong writtenPositions = new AtomicLong();
+            Thread sampler = Thread.ofPlatform().daemon().start(() -> sampleMemory(sinks, peakMemory));
+            List<Future<?>> writers = new ArrayList<>();
+            for (int task = 0; task < options.sinks(); task++) {
+                int sinkIndex = task;
+                writers.add(executor.submit(() -> {
+                    PageSerializer serializer = serde.createSerializer(engineKey);
+                    ExchangeSink sink = sinks.get(sinkIndex);
+                    long bytes = 0;
+                    long share = options.dataBytes() / options.sinks();
+                    for (int i = sinkIndex; bytes < share; i += options.sinks()) {
+                        int pageIndex = i % pages.size();
+                        Page page = pages.get(pageIndex);
+                        Slice serialized = serializer.serialize(page);
+                        await(sink.isBlocked());
+                        sink.add(i % options.partitions(), serialized);
+                        bytes += pageBytes[pageIndex];
+                        writtenPositions.addAndGet(page.getPositionCount());
+                    }
+                    await(sink.finish());
+                    return null;
+                }));
+            }
+            for (Future<?> writer : writers) {
+                writer.get();
+            }
+            sampler.interrupt();
+            for (ExchangeSinkHandle handle : sinkHandles) {
+                exchange.sinkFinished(handle, 0);
+            }
+            List<ExchangeSourceHandle> handles = ExchangeTestKit.sourceHandles(exchange);
+            double writeSeconds = (System.nanoTime() - start) / 1e9;
+            long storageBytes = storedBytes();
+            long pool = sinks.getFirst() instanceof SpoolexSink spoolexSink ? spoolexSink.getMemoryBudget() : trinoSinkPool();
+            if (sinks.getFirst() instanceof SpoolexSink) {
+                for (ExchangeSink sink : sinks) {
+                    peakMemory.accumulateAndGet(((SpoolexSink) sink).getPeakMemoryUsage(), Math::max);
+                }
+            }
+
+            dropCaches();
+
+            // read: partitions spread over K threads, one source per partition (one consuming task each)
+            Map<Integer, List<ExchangeSourceHandle>> byPartition = new HashMap<>();
+            handles.forEach(handle -> byPartition.computeIfAbsent(handle.getPartitionId(), _ -> new ArrayList<>()).add(handle));
+            ExchangeSourceOutputSelector selector = ExchangeTestKit.finalSelector(exchange.getId(), allAttemptsZero(), options.sinks());
+            AtomicLong readPositions = new AtomicLong();
+            start = System.nanoTime();
+            List<Future<?>> readers = new ArrayList<>();
+            for (int thread = 0; thread < options.sinks(); thread++) {
+                int readerIndex = thread;
+                readers.add(executor.submit(() -> {
+                    PageDeserializer deserializer = serde.createDeserializer(engineKey);
+                    for (Map.Entry<Integer, List<ExchangeSourceHandle>> partition : byPartition.entrySet()) {
+                        if (partition.getKey() % options.sinks() != readerIndex) {
+                            continue;
+                        }
+                        try (ExchangeSource source = manager.createSource()) {
+                            source.addSourceHandles(partition.getValue());
+                            source.noMoreSourceHandles();
+                            source.setOutputSelector(selector);
+                            ExchangeTestKit.drain(source, slice -> readPositions.addAndGet(deserializer.deserialize(slice).getPositionCount()));
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> reader : readers) {
+                reader.get();
+            }
+            double readSeconds = (System.nanoTime() - start) / 1e9;
+            executor.shutdownNow();
+            if (readPositions.get() != writtenPositions.get()) {
+                throw new IllegalStateException("%s read %s rows but wrote %s".formatted(configuration.name(), readPositions.get(), writtenPositions.get()));
+            }
+            exchange.close();
+            awaitStorageEmpty();
+            return new Result(configuration.name(), writeSeconds, readSeconds, storageBytes, peakMemory.get(), pool, readPositions.get());
+        }
+        finally {
+            manager.shutdown();
+            clearStorage();
+        }
+    }
+
+    private Map<Integer, Integer> allAttemptsZero()
+    {
+        Map<Integer, Integer> attempts = new HashMap<>();
+        for (int task = 0; task < options.sinks(); task++) {
+            attempts.put(task, 0);
+        }
+        return attempts;
+    }
+
+    private static void sampleMemory(List<ExchangeSink> sinks, AtomicLong peak)
+    {
+        while (!Thread.currentThread().isInterrupted()) {
+            for (ExchangeSink sink : sinks) {
+                peak.accumulateAndGet(sink.getMemoryUsage(), Math::max);
+            }
+            try {
+                Thread.sleep(5);
+            }
+            catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** Trino's sink pool: max(partitions x 2, 10) buffers of its storage's write size (4 KB local, the part size on S3). */
+    private long trinoSinkPool()
+    {
+        long writeBuffer = options.storage().equals("local") ? 4096 : 5L * 1024 * 1024;
+        return Math.max(options.partitions() * 2L, 10) * writeBuffer;
+    }
+
+    private ExchangeManager createManager(String configuration)
+            throws ReflectiveOperationException
+    {
+        Map<String, String> properties = new HashMap<>();
+        properties.put("exchange.max-output-partition-count", Integer.toString(Math.max(50, options.partitions())));
+        if (options.storage().equals("local")) {
+            properties.put("exchange.base-directories", workDirectory.resolve("one") + "," + workDirectory.resolve("two"));
+        }
+        else {
+            properties.put("exchange.base-directories", "s3://bench-one/spool,s3://bench-two/spool");
+            properties.put("exchange.s3.endpoint", s3Proxy.endpoint().toString());
+            properties.put("exchange.s3.region", S3ProxyServer.REGION);
+            properties.put("exchange.s3.aws-access-key", S3ProxyServer.ACCESS_KEY);
+            properties.put("exchange.s3.aws-secret-key", S3ProxyServer.SECRET_KEY);
+            properties.put("exchange.s3.path-style-access", "true");
+        }
+        ExchangeManagerFactory factory;
+        if (configuration.equals("trino")) {
+            Plugin plugin = (Plugin) Class.forName(TRINO_PLUGIN).getConstructor().newInstance();
+            factory = plugin.getExchangeManagerFactories().iterator().next();
+        }
+        else {
+            factory = new SpoolexExchangeManagerFactory("filesystem");
+            if (configuration.equals("spoolex-plain")) {
+                properties.put("exchange.encryption-enabled", "false");
+                properties.put("exchange.spool-compression-codec", "NONE");
+            }
+        }
+        return factory.create(properties, new ExchangeManagerContext()
+        {
+            @Override
+            public OpenTelemetry getOpenTelemetry()
+            {
+                return OpenTelemetry.noop();
+            }
+
+            @Override
+            public Tracer getTracer()
+            {
+                return OpenTelemetry.noop().getTracer("spoolex-benchmark");
+            }
+        });
+    }
+
+    /** Plain storage without any exchange: K threads writing then reading the same number of bytes. */
+    private Result runBaseline()
+            throws Exception
+    {
+        byte[] content = baselineContent();
+        return options.storage().equals("local") ? runLocalBaseline(content) : runS3Baseline(content);
+    }
+
+    private Result runLocalBaseline(byte[] content)
+            throws Exception
+    {
+        Path directory = Files.createDirectories(workDirectory.resolve("baseline"));
+        long share = options.dataBytes() / options.sinks();
+        ExecutorService executor = Executors.newFixedThreadPool(options.sinks());
+        try {
+            long start = System.nanoTime();
+            List<Future<?>> writers = new ArrayList<>();
+            for (int thread = 0; thread < options.sinks(); thread++) {
+                Path file = directory.resolve("data-" + thread);
+                int offset = thread * 4096;
+                writers.add(executor.submit(() -> {
+                    try (FileChannel channel = FileChannel.open(file, CREATE_NEW, WRITE)) {
+                        long written = 0;
+                        int position = offset;
+                        while (written < share) {
+                            int length = (int) Math.min(BASELINE_IO_BYTES, share - written);
+                            if (position + length > content.length) {
+                                position = 0;
+                            }
+                            ByteBuffer buffer = ByteBuffer.wrap(content, position, length);
+                            while (buffer.hasRemaining()) {
+                                written += channel.write(buffer);
+                            }
+                            position += length;
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> writer : writers) {
+                writer.get();
+            }
+            double writeSeconds = (System.nanoTime() - start) / 1e9;
+            long storageBytes = storedBytes();
+            dropCaches();
+            start = System.nanoTime();
+            List<Future<?>> readers = new ArrayList<>();
+            for (int thread = 0; thread < options.sinks(); thread++) {
+                Path file = directory.resolve("data-" + thread);
+                readers.add(executor.submit(() -> {
+                    byte[] buffer = new byte[BASELINE_IO_BYTES];
+                    long sum = 0;
+                    try (FileChannel channel = FileChannel.open(file, READ)) {
+                        ByteBuffer wrapped = ByteBuffer.wrap(buffer);
+                        while (channel.read(wrapped.clear()) > 0) {
+                            sum += buffer[0];
+                        }
+                    }
+                    return sum;
+                }));
+            }
+            for (Future<?> reader : readers) {
+                reader.get();
+            }
+            double readSeconds = (System.nanoTime() - start) / 1e9;
+            return new Result("baseline", writeSeconds, readSeconds, storageBytes, 0, 0, 0);
+        }
+        finally {
+            executor.shutdownNow();
+            clearStorage();
+        }
+    }
+
+    private Result runS3Baseline(byte[] content)
+            throws Exception
+    {
+        int objectBytes = 5 * 1024 * 1024;
+        long objects = (options.dataBytes() + objectBytes - 1) / objectBytes;
+        Semaphore inFlight = new Semaphore(options.sinks() * 4);
+        try (S3AsyncClient client = S3AsyncClient.builder()
+                .endpointOverride(s3Proxy.endpoint())
+                .region(Region.of(S3ProxyServer.REGION))
+                .forcePathStyle(true)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY)))
+                .requestChecksumCalculation(software.amazon.awssdk.core.checksums.RequestChecksumCalculation.WHEN_REQUIRED)
+                .build()) {
+            long start = System.nanoTime();
+            List<CompletableFuture<?>> requests = new ArrayList<>();
+            for (long object = 0; object < objects; object++) {
+                inFlight.acquire();
+                int offset = (int) ((object * 4096) % (content.length - objectBytes));
+                String key = "object-" + object;
+                CompletableFuture<?> put = client.putObject(request -> request.bucket("bench-baseline").key(key),
+                        AsyncRequestBody.fromByteBuffer(ByteBuffer.wrap(content, offset, objectBytes)));
+                put.whenComplete((_, _) -> inFlight.release());
+                requests.add(put);
+            }
+            CompletableFuture.allOf(requests.toArray(CompletableFuture[]::new)).get();
+            double writeSeconds = (System.nanoTime() - start) / 1e9;
+            long storageBytes = storedBytes();
+            dropCaches();
+            requests.clear();
+            start = System.nanoTime();
+            for (long object = 0; object < objects; object++) {
+                inFlight.acquire();
+                String key = "object-" + object;
+                CompletableFuture<?> get = client.getObject(request -> request.bucket("bench-baseline").key(key), AsyncResponseTransformer.toBytes());
+                get.whenComplete((_, _) -> inFlight.release());
+                requests.add(get);
+            }
+            CompletableFuture.allOf(requests.toArray(CompletableFuture[]::new)).get();
+            double readSeconds = (System.nanoTime() - start) / 1e9;
+            try (S3Client sync = s3Proxy.createClient()) {
+                for (long object = 0; object < objects; object++) {
+                    String key = "object-" + object;
+                    sync.deleteObject(request -> request.bucket("bench-baseline").key(key));
+                }
+            }
+            return new Result("baseline", writeSeconds, readSeconds, storageBytes, 0, 0, 0);
+        }
+    }
+
+    /** 64 MB of real serialized page bytes, for the baseline to write. */
+    private byte[] baselineContent()
+    {
+        PageSerializer serializer = serdeFactory(CompressionCodec.NONE).createSerializer(Optional.empty());
+        java.io.ByteArrayOutputStream content = new java.io.ByteArrayOutputStream();
+        for (int i = 0; content.size() < 64 * 1024 * 1024; i++) {
+            content.writeBytes(serializer.serialize(pages.get(i % pages.size())).getBytes());
+        }
+        return content.toByteArray();
+    }
+
+    private long storedBytes()
+            throws IOException
+    {
+        if (options.storage().equals("s3")) {
+            long total = 0;
+            try (S3Client client = s3Proxy.createClient()) {
+                for (String bucket : List.of("bench-one", "bench-two", "bench-baseline")) {
+                    for (var object : client.listObjectsV2Paginator(request -> request.bucket(bucket)).contents()) {
+                        total += object.size();
+                    }
+                }
+            }
+            return total;
+        }
+        if (!Files.exists(workDirectory)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.walk(workDirectory)) {
+            return files.filter(Files::isRegularFile).mapToLong(file -> {
+                try {
+                    return Files.size(file);
+                }
+                catch (IOException e) {
+                    return 0;
+                }
+            }).sum();
+        }
+    }
+
+    private void awaitStorageEmpty()
+            throws InterruptedException, IOException
+    {
+        if (!options.storage().equals("local")) {
+            return;
+        }
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            try (Stream<Path> files = Files.walk(workDirectory)) {
+                if (files.noneMatch(Files::isRegularFile)) {
+                    return;
+                }
+            }
+            catch (UncheckedIOException e) {
+                // a directory vanished while walking: look again
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private void clearStorage()
+            throws IOException
+    {
+        if (Files.exists(workDirectory)) {
+            MoreFiles.deleteDirectoryContents(workDirectory, ALLOW_INSECURE);
+        }
+    }
+
+    /** Flushes dirty pages and empties the page cache, so reads come from the disk (needs root; skipped otherwise). */
+    private static void dropCaches()
+    {
+        try {
+            new ProcessBuilder("sync").inheritIO().start().waitFor();
+            Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3");
+        }
+        catch (IOException | InterruptedException e) {
+            // not allowed here: reads may come from the page cache, for every configuration alike
+        }
+    }
+
+    private static PagesSerdeFactory serdeFactory(CompressionCodec codec)
+    {
+        return PagesSerdes.createSpillingPagesSerdeFactory(TESTING_BLOCK_ENCODING_SERDE, codec);
+    }
+
+    private static SecretKey engineKey()
+    {
+        try {
+            KeyGenerator generator = KeyGenerator.getInstance("AES");
+            generator.init(256);
+            return generator.generateKey();
+        }
+        catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private double megabytesPerSecond(double seconds)
+    {
+        return options.dataBytes() / seconds / 1_000_000.0;
+    }
+
+    private void printMachine()
+    {
+        System.out.printf(Locale.ENGLISH, "Machine: %s cores, %s heap, Java %s; storage %s; K=%s sinks, P=%s partitions, D=%s page bytes per configuration, %s rounds%n",
+                Runtime.getRuntime().availableProcessors(),
+                DataSize.succinctBytes(Runtime.getRuntime().maxMemory()),
+                System.getProperty("java.version"),
+                options.storage(), options.sinks(), options.partitions(), DataSize.succinctBytes(options.dataBytes()), options.rounds());
+        System.out.println("JVM arguments: " + ManagementFactory.getRuntimeMXBean().getInputArguments());
+    }
+
+    private void report(List<Configuration> configurations, Map<String, List<Result>> results)
+            throws IOException
+    {
+        Map<String, double[]> medians = new LinkedHashMap<>();
+        for (Configuration configuration : configurations) {
+            List<Result> runs = results.get(configuration.name());
+            double write = median(runs.stream().mapToDouble(Result::writeSeconds).toArray());
+            double read = median(runs.stream().mapToDouble(Result::readSeconds).toArray());
+            medians.put(configuration.name(), new double[] {megabytesPerSecond(write), megabytesPerSecond(read), megabytesPerSecond(write + read)});
+        }
+        String label = "spi-%s-p%s".formatted(options.storage(), options.partitions());
+        StringBuilder table = new StringBuilder();
+        table.append("Storage: %s; K=%s sinks, P=%s output partitions, D=%s page bytes; median of %s interleaved rounds.%n%n"
+                .formatted(options.storage(), options.sinks(), options.partitions(), DataSize.succinctBytes(options.dataBytes()), options.rounds()));
+        table.append("| configuration | write MB/s | read MB/s | write+read MB/s | stored | peak sink memory / pool |\n");
+        table.append("|---|---:|---:|---:|---:|---:|\n");
+        for (Configuration configuration : configurations) {
+            double[] median = medians.get(configuration.name());
+            Result last = results.get(configuration.name()).getLast();
+            String memory = last.sinkMemoryPool() == 0 ? "—" : "%s / %s".formatted(DataSize.succinctBytes(last.peakSinkMemory()), DataSize.succinctBytes(last.sinkMemoryPool()));
+            table.append(String.format(Locale.ENGLISH, "| %s — %s | %.0f | %.0f | %.0f | %s | %s |%n",
+                    configuration.name(), configuration.description(), median[0], median[1], median[2], DataSize.succinctBytes(last.storageBytes()), memory));
+        }
+        if (medians.size() < 4) {
+            System.out.println();
+            System.out.print(table);
+            return;
+        }
+        double[] spoolex = medians.get("spoolex");
+        double[] plain = medians.get("spoolex-plain");
+        double[] trino = medians.get("trino");
+        double[] baseline = medians.get("baseline");
+        table.append("\n| ratio | write | read | write+read |\n|---|---:|---:|---:|\n");
+        table.append(ratioRow("spoolex / trino (target ≥ 1.5)", spoolex, trino));
+        table.append(ratioRow("spoolex-plain / baseline (target ≥ 0.8)", plain, baseline));
+        table.append(ratioRow("spoolex / baseline", spoolex, baseline));
+        table.append(ratioRow("trino / baseline", trino, baseline));
+        System.out.println();
+        System.out.print(table);
+        Path output = Path.of("target/benchmarks");
+        Files.createDirectories(output);
+        Files.writeString(output.resolve(label + ".md"), table.toString());
+
+        List<BarChart.Group> groups = new ArrayList<>();
+        String[] phases = {"write", "read", "write+read"};
+        for (int phase = 0; phase < phases.length; phase++) {
+            groups.add(new BarChart.Group(phases[phase], List.of(
+                    new BarChart.Bar("spoolex / trino", spoolex[phase] / trino[phase]),
+                    new BarChart.Bar("spoolex-plain / baseline", plain[phase] / baseline[phase]),
+                    new BarChart.Bar("spoolex / baseline", spoolex[phase] / baseline[phase]))));
+        }
+        BarChart.write(output.resolve(label + ".png"),
+                "Exchange SPI throughput, %s storage, K=%s, P=%s".formatted(options.storage(), options.sinks(), options.partitions()),
+                "ratio of MB/s of page bytes (higher is better); targets 1.5 (vs Trino) and 0.8 (vs baseline)",
+                groups,
+                List.of(0.8, 1.0, 1.5));
+        System.out.println("Wrote " + output.resolve(label + ".md") + " and " + output.resolve(label + ".png"));
+    }
+
+    private static String ratioRow(String label, double[] numerator, double[] denominator)
+    {
+        return String.format(Locale.ENGLISH, "| %s | %.2f | %.2f | %.2f |%n", label, numerator[0] / denominator[0], numerator[1] / denominator[1], numerator[2] / denominator[2]);
+    }
+
+    private static double median(double[] values)
+    {
+        double[] sorted = values.clone();
+        java.util.Arrays.sort(sorted);
+        int middle = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+}
