@@ -342,6 +342,11 @@ public class SpoolexSink
             if (raw == null) {
                 raw = pool.take();
             }
+            if (rawLength > 0 && rawLength + PAGE_LENGTH_BYTES + length > blockBytes && PAGE_LENGTH_BYTES + length <= blockBytes) {
+                // end the block early rather than split a page that fits a block of its own: a page inside one block is
+                // handed to the engine as a view of the decoded block, a page across blocks has to be copied together
+                encodeRawBlock();
+            }
             if (blockBytes - rawLength < PAGE_LENGTH_BYTES) {
                 byte[] lengthBytes = new byte[PAGE_LENGTH_BYTES];
                 SpoolFileFormat.putPageLength(lengthBytes, 0, length);

@@ -46,7 +46,8 @@ import static java.util.Objects.requireNonNull;
  * Reads one spool file from chunks of its bytes that arrive in order and may split units anywhere.
  * Every unit is verified before any of its bytes are used; the raw page bytes of each verified block go to the
  * consumer. {@link #finish()} then proves the file was complete: trailer present with the right block count and
- * byte total, nothing after it, the size and whole-file CRC32C the manifest recorded.
+ * byte total, nothing after it, the size the manifest recorded and, for files that are not encrypted (whose blocks
+ * carry only checksums), the whole-file CRC32C it recorded.
  * Blocks are handed on as views of the chunk (checksummed raw blocks) or of buffers of their own, so a chunk must
  * not be reused by the caller.
  * Any problem is a {@code SPOOL_FILE_CORRUPTED} error naming the file and what was wrong.
@@ -100,7 +101,10 @@ public final class SpoolFileDecoder
         if (bytesSeen > expectedFileBytes) {
             throw corrupted(fileName, "longer than the %s bytes its manifest recorded", expectedFileBytes);
         }
-        fileChecksum.update(buffer, position, chunk.length());
+        if (key.isEmpty()) {
+            // encrypted files need no whole-file checksum: every unit, the trailer's counts included, is authenticated
+            fileChecksum.update(buffer, position, chunk.length());
+        }
 
         while (position < end) {
             if (carryLength == 0) {
@@ -149,7 +153,7 @@ public final class SpoolFileDecoder
         if (bytesSeen != expectedFileBytes) {
             throw corrupted(fileName, "it has %s bytes but its manifest recorded %s", bytesSeen, expectedFileBytes);
         }
-        if ((int) fileChecksum.getValue() != expectedChecksum) {
+        if (key.isEmpty() && (int) fileChecksum.getValue() != expectedChecksum) {
             throw corrupted(fileName, "content checksum %08x does not match the manifest's %08x", (int) fileChecksum.getValue(), expectedChecksum);
         }
     }

@@ -448,19 +448,16 @@ public final class SpiBenchmark
                 Path file = directory.resolve("data-" + thread);
                 int offset = thread * 4096;
                 writers.add(executor.submit(() -> {
+                    // direct buffers: the JDK would copy a heap buffer into a temporary direct one on every call
+                    ByteBuffer buffer = ByteBuffer.allocateDirect(BASELINE_IO_BYTES);
+                    buffer.put(content, offset, BASELINE_IO_BYTES).flip();
                     try (FileChannel channel = FileChannel.open(file, CREATE_NEW, WRITE)) {
                         long written = 0;
-                        int position = offset;
                         while (written < share) {
-                            int length = (int) Math.min(BASELINE_IO_BYTES, share - written);
-                            if (position + length > content.length) {
-                                position = 0;
-                            }
-                            ByteBuffer buffer = ByteBuffer.wrap(content, position, length);
+                            buffer.clear().limit((int) Math.min(BASELINE_IO_BYTES, share - written));
                             while (buffer.hasRemaining()) {
                                 written += channel.write(buffer);
                             }
-                            position += length;
                         }
                     }
                     return null;
@@ -477,12 +474,11 @@ public final class SpiBenchmark
             for (int thread = 0; thread < options.sinks(); thread++) {
                 Path file = directory.resolve("data-" + thread);
                 readers.add(executor.submit(() -> {
-                    byte[] buffer = new byte[BASELINE_IO_BYTES];
+                    ByteBuffer buffer = ByteBuffer.allocateDirect(BASELINE_IO_BYTES);
                     long sum = 0;
                     try (FileChannel channel = FileChannel.open(file, READ)) {
-                        ByteBuffer wrapped = ByteBuffer.wrap(buffer);
-                        while (channel.read(wrapped.clear()) > 0) {
-                            sum += buffer[0];
+                        while (channel.read(buffer.clear()) > 0) {
+                            sum += buffer.get(0);
                         }
                     }
                     return sum;
