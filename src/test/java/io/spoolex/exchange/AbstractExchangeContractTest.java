@@ -531,11 +531,7 @@ public abstract class AbstractExchangeContractTest
     {
         ExchangeManager manager = createManager(Map.of());
         Exchange exchange = ExchangeTestKit.createExchange(manager, 1, false);
-        ExchangeSinkHandle task = exchange.addSink(0);
-        exchange.noMoreSinks();
-        writeAttempt(manager, exchange, task, 0, 0, 1, 5, 100);
-        exchange.sinkFinished(task, 0);
-        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        List<ExchangeSourceHandle> handles = writeSingleTask(manager, exchange, 5, 100);
         assertThatThrownBy(() -> readAll(manager, handles, finalSelector(exchange.getId(), Map.of(0, 3), 1)))
                 .hasMessageContaining("selected attempt 3 of task partition 0");
         exchange.close();
@@ -546,11 +542,7 @@ public abstract class AbstractExchangeContractTest
     {
         ExchangeManager manager = createManager(Map.of());
         Exchange exchange = ExchangeTestKit.createExchange(manager, 1, false);
-        ExchangeSinkHandle task = exchange.addSink(0);
-        exchange.noMoreSinks();
-        writeAttempt(manager, exchange, task, 0, 0, 1, 5, 100);
-        exchange.sinkFinished(task, 0);
-        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        List<ExchangeSourceHandle> handles = writeSingleTask(manager, exchange, 5, 100);
         URI file = dataFiles().getFirst();
         deleteStoredFile(file);
         assertThatThrownBy(() -> readAll(manager, handles, finalSelector(exchange.getId(), Map.of(0, 0), 1)))
@@ -564,11 +556,7 @@ public abstract class AbstractExchangeContractTest
     {
         ExchangeManager manager = createManager(Map.of());
         Exchange exchange = ExchangeTestKit.createExchange(manager, 1, false);
-        ExchangeSinkHandle task = exchange.addSink(0);
-        exchange.noMoreSinks();
-        writeAttempt(manager, exchange, task, 0, 0, 1, 50, 10_000);
-        exchange.sinkFinished(task, 0);
-        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        List<ExchangeSourceHandle> handles = writeSingleTask(manager, exchange, 50, 10_000);
         ExchangeSourceOutputSelector selector = finalSelector(exchange.getId(), Map.of(0, 0), 1);
         URI file = dataFiles().getFirst();
         byte[] original = readStoredFile(file);
@@ -603,6 +591,16 @@ public abstract class AbstractExchangeContractTest
                 .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("SPOOL_COMMIT_MISSING"))
                 .hasMessageContaining(manifest.getPath());
         exchange.close();
+    }
+
+    /** One task partition, one attempt, committed: writes {@code count} pages of {@code size} bytes to partition 0. */
+    protected List<ExchangeSourceHandle> writeSingleTask(ExchangeManager manager, Exchange exchange, int count, int size)
+    {
+        ExchangeSinkHandle task = exchange.addSink(0);
+        exchange.noMoreSinks();
+        writeAttempt(manager, exchange, task, 0, 0, 1, count, size);
+        exchange.sinkFinished(task, 0);
+        return sourceHandles(exchange);
     }
 
     protected void writeAttempt(ExchangeManager manager, Exchange exchange, ExchangeSinkHandle sinkHandle, int taskPartition, int attempt, int outputPartitions, int pagesPerPartition, int pageSize)
