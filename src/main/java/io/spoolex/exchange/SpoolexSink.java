@@ -400,6 +400,15 @@ public class SpoolexSink
             rawLength = 0;
         }
 
+        /**
+         * Encodes a block into a fresh pool buffer, then packs it onto the end of the partition's last buffer. Encoded
+         * blocks are often far smaller than a buffer (LZ4 shrinks TPC-H pages to a third or less); kept one per
+         * buffer, the blocks waiting for a full write buffer would take several times their size from the pool, and
+         * the waiting blocks of all partitions could fill it with no write in flight to free it: the sink would block
+         * forever. Packed, a partition waits with at most a write buffer's worth of buffers, which the pool's budget
+         * (at least two write buffers per partition) always leaves room for. Copying the compressed bytes once costs
+         * little next to compressing and sealing them.
+         */
         @GuardedBy("this")
         private void encodeBlock(byte[] source, int offset, int length)
         {
@@ -409,10 +418,25 @@ public class SpoolexSink
                 written += encoder.writeHeader(buffer, 0);
             }
             written += encoder.encodeBlock(source, offset, length, buffer, written);
-            encoded.add(buffer);
-            encodedSlices.add(Slices.wrappedBuffer(buffer, 0, written));
             encodedBytes += written;
-            lastBufferLength = written;
+            int moved = 0;
+            if (!encoded.isEmpty()) {
+                byte[] last = encoded.getLast();
+                moved = min(last.length - lastBufferLength, written);
+                System.arraycopy(buffer, 0, last, lastBufferLength, moved);
+                lastBufferLength += moved;
+                encodedSlices.set(encodedSlices.size() - 1, Slices.wrappedBuffer(last, 0, lastBufferLength));
+            }
+            if (moved == written) {
+                pool.release(buffer);
+            }
+            else {
+                // what did not fit moves to the front of its own buffer, which becomes the last one
+                System.arraycopy(buffer, moved, buffer, 0, written - moved);
+                encoded.add(buffer);
+                encodedSlices.add(Slices.wrappedBuffer(buffer, 0, written - moved));
+                lastBufferLength = written - moved;
+            }
             if (encodedBytes >= writeBufferBytes) {
                 if (streamingWriter == null) {
                     streamingWriter = storage.createFile(file);
@@ -435,10 +459,10 @@ public class SpoolexSink
                 pool.release(raw);
                 raw = null;
             }
-            // the last buffer always has room for the trailer (see the pool's buffer size)
             byte[] last = encoded.isEmpty() ? null : encoded.getLast();
-            if (last == null) {
-                // everything already went out in full write buffers: the trailer gets a buffer of its own
+            if (last == null || last.length - lastBufferLength < SpoolFileFormat.trailerBytes(encoder.isEncrypted())) {
+                // everything already went out in full write buffers, or the last buffer is packed full: the trailer
+                // gets a buffer of its own
                 last = pool.take();
                 encoded.add(last);
                 encodedSlices.add(Slices.EMPTY_SLICE);
