@@ -15,6 +15,7 @@ package io.spoolex.benchmarks;
 
 import io.spoolex.benchmarks.QueryBenchmark.Configuration;
 import io.spoolex.benchmarks.QueryBenchmark.Run;
+import io.spoolex.benchmarks.QueryBenchmark.Source;
 import io.spoolex.benchmarks.QueryBenchmark.TpchQuery;
 
 import java.nio.file.Path;
@@ -51,21 +52,25 @@ final class QueryReport
     private static final double SPOOLEX_VS_TRINO_TARGET = 0.85;
     private static final double TASK_VS_NONE_TARGET = 1.2;
 
+    private final Source source;
     private final List<TpchQuery> queries;
     private final List<Configuration> configurations;
     private final List<Run> runs;
+    private final List<Run> repeated;
     private final int repetitions;
     private final int warmups;
     private final Map<String, String> clusterSettings;
     private final Map<String, String> machine;
     private final Instant finished;
 
-    QueryReport(List<TpchQuery> queries, List<Configuration> configurations, List<Run> runs, int repetitions, int warmups,
+    QueryReport(Source source, List<TpchQuery> queries, List<Configuration> configurations, List<Run> runs, List<Run> repeated, int repetitions, int warmups,
             Map<String, String> clusterSettings, Map<String, String> machine, Instant finished)
     {
+        this.source = requireNonNull(source, "source is null");
         this.queries = List.copyOf(requireNonNull(queries, "queries is null"));
         this.configurations = List.copyOf(requireNonNull(configurations, "configurations is null"));
         this.runs = List.copyOf(requireNonNull(runs, "runs is null"));
+        this.repeated = List.copyOf(requireNonNull(repeated, "repeated is null"));
         this.repetitions = repetitions;
         this.warmups = warmups;
         this.clusterSettings = Map.copyOf(requireNonNull(clusterSettings, "clusterSettings is null"));
@@ -118,7 +123,7 @@ final class QueryReport
     String markdown()
     {
         StringBuilder text = new StringBuilder();
-        text.append("## Query level: TPC-H sf1 on a 3-node cluster\n\n");
+        text.append("## Query level: TPC-H sf1 (%s connector) on a 3-node cluster\n\n".formatted(source.catalog()));
         text.append("Measured %s UTC. %s measured runs of each query in each configuration after %s warm-up run(s); ".formatted(finished, repetitions, warmups))
                 .append("wall time in seconds, median of the runs; ratios of the medians (below 1: the first is faster).\n\n");
         for (Configuration configuration : configurations) {
@@ -190,11 +195,23 @@ final class QueryReport
                 List<Run> ofCell = runs.stream().filter(run -> run.query().equals(query) && run.configuration() == configuration).toList();
                 double min = ofCell.stream().mapToDouble(Run::seconds).min().orElseThrow();
                 double max = ofCell.stream().mapToDouble(Run::seconds).max().orElseThrow();
-                int failedTasks = ofCell.stream().mapToInt(Run::failedTasks).sum();
+                int failedTasks = ofCell.stream().mapToInt(run -> run.failedTasks().size()).sum();
                 text.append(" %.2f–%.2f%s |".formatted(min, max, failedTasks == 0 ? "" : " (%s failed task attempts)".formatted(failedTasks)));
             }
             text.append("\n");
         }
+
+        text.append("\nMeasured runs repeated because Trino 483's own race (trinodb/trino#30427) failed a task and FTE's retry delay")
+                .append(" (10 s) made the run meaningless: ");
+        text.append(configurations.stream()
+                .map(configuration -> "%s %s".formatted(configuration, repeated.stream().filter(run -> run.configuration() == configuration).count()))
+                .reduce((left, right) -> left + ", " + right)
+                .orElse("none"));
+        text.append(repeated.isEmpty() ? "" : " (%s)".formatted(repeated.stream()
+                .map(run -> "%s %s %.1fs".formatted(run.query().name(), run.configuration(), run.seconds()))
+                .reduce((left, right) -> left + ", " + right)
+                .orElseThrow()));
+        text.append(".\n");
 
         text.append("\nMachine:\n\n");
         machine.forEach((name, value) -> text.append("- %s: %s\n".formatted(name, value)));
@@ -242,7 +259,7 @@ final class QueryReport
         }
         groups.add(new BarChart.Group("geometric mean", ratios.stream().map(ratio -> new BarChart.Bar(seriesName(ratio), geometricMean(ratio))).toList()));
         BarChart.write(file,
-                "TPC-H sf1, 3-node cluster: wall time ratios (median of %s runs)".formatted(repetitions),
+                "TPC-H sf1 (%s connector), 3-node cluster: wall time ratios (median of %s runs)".formatted(source.catalog(), repetitions),
                 "ratio of wall times (lower: the first is faster); targets A/B ≤ 0.85, TASK/NONE ≤ 1.2",
                 groups,
                 List.of(SPOOLEX_VS_TRINO_TARGET, 1.0, TASK_VS_NONE_TARGET));
