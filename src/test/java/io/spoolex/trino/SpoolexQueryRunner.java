@@ -28,6 +28,7 @@ import io.trino.execution.FailureInjector;
 import io.trino.execution.TestingFailureInjectionConfig;
 import io.trino.execution.TestingFailureInjector;
 import io.trino.plugin.tpch.TpchPlugin;
+import io.trino.spi.Plugin;
 import io.trino.testing.DistributedQueryRunner;
 import io.trino.testing.FaultTolerantExecutionConnectorTestHelper;
 
@@ -47,6 +48,9 @@ import static java.util.concurrent.TimeUnit.SECONDS;
  * the exchange manager, installed as a plugin and loaded under the name operators use, {@code filesystem}.
  * The engine's own exchange compression and encryption are off, as docs/deployment.md recommends: Spoolex does both.
  * Failure injection is bound, so {@link DistributedQueryRunner#injectTaskFailure} really fails tasks.
+ * <p>
+ * Benchmarks start from Trino's own defaults instead ({@link Builder#withoutTestSettings()}) and may install another
+ * exchange plugin under the same name ({@link Builder#withExchangePlugin}), e.g. Trino's own filesystem exchange manager.
  */
 public final class SpoolexQueryRunner
 {
@@ -135,16 +139,12 @@ public final class SpoolexQueryRunner
         private final Map<String, String> exchangeProperties = new HashMap<>();
         private final Map<String, String> extraProperties = new HashMap<>();
         private int workerCount = 2;
+        private Plugin exchangePlugin = new SpoolexPlugin();
+        private boolean testSettings = true;
 
         private Builder(String baseDirectories)
         {
             this.baseDirectories = requireNonNull(baseDirectories, "baseDirectories is null");
-            // small files and handles, so that even TPC-H tiny rolls over files and spreads over several tasks
-            exchangeProperties.put("exchange.max-page-storage-size", "4MB");
-            exchangeProperties.put("exchange.sink-max-file-size", "4MB");
-            exchangeProperties.put("exchange.source-handle-target-data-size", "4MB");
-            // room for the many-partitions query (Trino's default is 50)
-            exchangeProperties.put("exchange.max-output-partition-count", "200");
         }
 
         /** Adds or replaces a property of exchange-manager.properties. */
@@ -167,6 +167,30 @@ public final class SpoolexQueryRunner
             return this;
         }
 
+        /**
+         * Installs this plugin instead of Spoolex; its exchange manager must be named {@code filesystem}.
+         * {@link #exchangeManagers} and {@link #clusterCounters} only work with Spoolex.
+         */
+        public Builder withExchangePlugin(Plugin exchangePlugin)
+        {
+            this.exchangePlugin = requireNonNull(exchangePlugin, "exchangePlugin is null");
+            return this;
+        }
+
+        /**
+         * Trino's and the exchange plugin's own defaults instead of the test settings: no small files, handles and
+         * tasks, no short timeouts, no failure injection, and the engine's exchange codec and encryption left at
+         * Trino's FTE defaults (LZ4, encrypted) unless set with {@link #withServerProperty}. The servers get only
+         * {@code retry-policy=TASK} and what {@link #withServerProperty} adds; exchange-manager.properties only the
+         * base directories and what {@link #withExchangeProperty} adds. For benchmarks, which must compare
+         * configurations an operator would run, not the stress settings of the tests.
+         */
+        public Builder withoutTestSettings()
+        {
+            testSettings = false;
+            return this;
+        }
+
         public DistributedQueryRunner build()
                 throws Exception
         {
@@ -175,42 +199,58 @@ public final class SpoolexQueryRunner
                     .setSchema("tiny")
                     .build();
 
-            Map<String, String> properties = new HashMap<>(FaultTolerantExecutionConnectorTestHelper.getExtraProperties());
-            // the recommended setup: Spoolex compresses and encrypts, so the engine does neither
-            properties.put("exchange.compression-codec", "NONE");
-            properties.put("external-exchange-encryption-enabled", "false");
-            // failure injection and short timeouts, so that injected request timeouts resolve in seconds
-            properties.put("failure-injection.request-timeout", INJECTED_REQUEST_TIMEOUT.toString());
-            properties.put("query.remote-task.max-error-duration", MAX_ERROR_DURATION.toString());
-            properties.put("exchange.max-error-duration", MAX_ERROR_DURATION.toString());
-            properties.put("exchange.http-client.idle-timeout", REQUEST_TIMEOUT.toString());
-            properties.put("retry-initial-delay", "0s");
-            // small tasks, so that every stage of a TPC-H tiny or sf0.1 query runs as several tasks: an unknown-size
-            // TPC-H split counts as the standard split size, and a task takes splits up to the target size
-            properties.put("fault-tolerant-execution-standard-split-size", "1MB");
-            properties.put("fault-tolerant-execution-arbitrary-distribution-compute-task-target-size-min", "1MB");
-            properties.put("fault-tolerant-execution-arbitrary-distribution-compute-task-target-size-max", "4MB");
-            properties.put("fault-tolerant-execution-hash-distribution-compute-task-target-size", "1MB");
+            Map<String, String> properties = new HashMap<>();
+            Map<String, String> coordinatorProperties = new HashMap<>();
+            coordinatorProperties.put("node-scheduler.include-coordinator", "false");
+            DistributedQueryRunner.Builder<?> runnerBuilder = DistributedQueryRunner.builder(session)
+                    .setWorkerCount(workerCount);
+            if (testSettings) {
+                properties.putAll(FaultTolerantExecutionConnectorTestHelper.getExtraProperties());
+                // the recommended setup: Spoolex compresses and encrypts, so the engine does neither
+                properties.put("exchange.compression-codec", "NONE");
+                properties.put("external-exchange-encryption-enabled", "false");
+                // failure injection and short timeouts, so that injected request timeouts resolve in seconds
+                properties.put("failure-injection.request-timeout", INJECTED_REQUEST_TIMEOUT.toString());
+                properties.put("query.remote-task.max-error-duration", MAX_ERROR_DURATION.toString());
+                properties.put("exchange.max-error-duration", MAX_ERROR_DURATION.toString());
+                properties.put("exchange.http-client.idle-timeout", REQUEST_TIMEOUT.toString());
+                properties.put("retry-initial-delay", "0s");
+                // small tasks, so that every stage of a TPC-H tiny or sf0.1 query runs as several tasks: an unknown-size
+                // TPC-H split counts as the standard split size, and a task takes splits up to the target size
+                properties.put("fault-tolerant-execution-standard-split-size", "1MB");
+                properties.put("fault-tolerant-execution-arbitrary-distribution-compute-task-target-size-min", "1MB");
+                properties.put("fault-tolerant-execution-arbitrary-distribution-compute-task-target-size-max", "4MB");
+                properties.put("fault-tolerant-execution-hash-distribution-compute-task-target-size", "1MB");
+                coordinatorProperties.put("scheduler.http-client.idle-timeout", REQUEST_TIMEOUT.toString());
+                Module failureInjection = binder -> {
+                    configBinder(binder).bindConfig(TestingFailureInjectionConfig.class);
+                    newOptionalBinder(binder, FailureInjector.class).setBinding().to(TestingFailureInjector.class).in(Scopes.SINGLETON);
+                };
+                runnerBuilder.setAdditionalModule(failureInjection);
+            }
+            else {
+                properties.put("retry-policy", "TASK");
+            }
             properties.putAll(extraProperties);
 
-            Module failureInjection = binder -> {
-                configBinder(binder).bindConfig(TestingFailureInjectionConfig.class);
-                newOptionalBinder(binder, FailureInjector.class).setBinding().to(TestingFailureInjector.class).in(Scopes.SINGLETON);
-            };
-
-            DistributedQueryRunner queryRunner = DistributedQueryRunner.builder(session)
-                    .setWorkerCount(workerCount)
+            DistributedQueryRunner queryRunner = runnerBuilder
                     .setExtraProperties(properties)
-                    .setCoordinatorProperties(ImmutableMap.of(
-                            "node-scheduler.include-coordinator", "false",
-                            "scheduler.http-client.idle-timeout", REQUEST_TIMEOUT.toString()))
-                    .setAdditionalModule(failureInjection)
+                    .setCoordinatorProperties(ImmutableMap.copyOf(coordinatorProperties))
                     .build();
             try {
                 queryRunner.installPlugin(new TpchPlugin());
                 queryRunner.createCatalog(CATALOG, "tpch", ImmutableMap.of("tpch.splits-per-node", "4"));
-                queryRunner.installPlugin(new SpoolexPlugin());
-                Map<String, String> exchange = new HashMap<>(exchangeProperties);
+                queryRunner.installPlugin(exchangePlugin);
+                Map<String, String> exchange = new HashMap<>();
+                if (testSettings) {
+                    // small files and handles, so that even TPC-H tiny rolls over files and spreads over several tasks
+                    exchange.put("exchange.max-page-storage-size", "4MB");
+                    exchange.put("exchange.sink-max-file-size", "4MB");
+                    exchange.put("exchange.source-handle-target-data-size", "4MB");
+                    // room for the many-partitions query (Trino's default is 50)
+                    exchange.put("exchange.max-output-partition-count", "200");
+                }
+                exchange.putAll(exchangeProperties);
                 exchange.put("exchange.base-directories", baseDirectories);
                 queryRunner.loadExchangeManager("filesystem", ImmutableMap.copyOf(exchange));
                 return queryRunner;
