@@ -22,6 +22,7 @@ import io.airlift.slice.Slices;
 import io.airlift.units.DataSize;
 import io.spoolex.config.CompressionCodec;
 import io.spoolex.format.AttemptManifest;
+import io.spoolex.format.CompressionScratch;
 import io.spoolex.format.SpoolFileEncoder;
 import io.spoolex.format.SpoolFileFormat;
 import io.spoolex.format.SpoolFileId;
@@ -72,6 +73,8 @@ public class SpoolexSink
     private final int blockBytes;
     private final int writeBufferBytes;
     private final SinkBufferPool pool;
+    // shared by the encoders of all partitions, so that open files do not each hold a block-sized array
+    private final CompressionScratch compressionScratch = new CompressionScratch();
     private final AtomicReferenceArray<PartitionWriter> writers;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -160,13 +163,13 @@ public class SpoolexSink
     @Override
     public long getMemoryUsage()
     {
-        return pool.allocatedBytes();
+        return pool.allocatedBytes() + compressionScratch.allocatedBytes();
     }
 
     /** The most memory this sink has held at once. */
     public long getPeakMemoryUsage()
     {
-        return pool.peakAllocatedBytes();
+        return pool.peakAllocatedBytes() + compressionScratch.peakAllocatedBytes();
     }
 
     /** The byte budget of this sink's buffer pool. */
@@ -237,6 +240,7 @@ public class SpoolexSink
         CompletableFuture<Void> result = new CompletableFuture<>();
         future.addListener(() -> {
             pool.close();
+            compressionScratch.close();
             try {
                 Futures.getDone(future);
                 result.complete(null);
@@ -393,7 +397,7 @@ public class SpoolexSink
         {
             sequence++;
             SpoolFileId fileId = new SpoolFileId(handle.exchangeId(), handle.taskPartitionId(), handle.attemptId(), partition, sequence);
-            encoder = new SpoolFileEncoder(fileId, handle.key(), codec, random);
+            encoder = new SpoolFileEncoder(fileId, handle.key(), codec, random, compressionScratch);
             file = SpoolLayout.dataFile(handle.attemptDirectory(), partition, sequence);
             fileDataBytes = 0;
         }

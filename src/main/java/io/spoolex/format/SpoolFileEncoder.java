@@ -56,7 +56,7 @@ public final class SpoolFileEncoder
     private final CRC32C fileChecksum = new CRC32C();
     private final byte[] trailerScratch = new byte[TRAILER_BODY_BYTES];
 
-    private byte[] scratch;
+    private final CompressionScratch scratch;
     private boolean headerWritten;
     private boolean finished;
     private int blockCount;
@@ -65,7 +65,14 @@ public final class SpoolFileEncoder
 
     public SpoolFileEncoder(SpoolFileId fileId, Optional<ExchangeKey> key, CompressionCodec codec, SecureRandom random)
     {
+        this(fileId, key, codec, random, new CompressionScratch());
+    }
+
+    /** An encoder borrowing its compression scratch arrays from {@code scratch}, which it may share with other encoders. */
+    public SpoolFileEncoder(SpoolFileId fileId, Optional<ExchangeKey> key, CompressionCodec codec, SecureRandom random, CompressionScratch scratch)
+    {
         requireNonNull(fileId, "fileId is null");
+        this.scratch = requireNonNull(scratch, "scratch is null");
         requireNonNull(key, "key is null");
         this.codec = requireNonNull(codec, "codec is null");
         this.encrypted = key.isPresent();
@@ -109,25 +116,37 @@ public final class SpoolFileEncoder
         int payloadOffset = offset + BLOCK_HEADER_BYTES;
         byte kind = BLOCK_RAW;
         int storedLength = rawLength;
+        int sealed;
         byte[] payload = raw;
         int payloadSourceOffset = rawOffset;
-        if (codec == CompressionCodec.LZ4) {
-            // compress straight into place when only a checksum follows; into a scratch buffer when the block gets
-            // encrypted, because the JDK's AES-GCM runs about twice as fast out of place as in place
-            byte[] target = encrypted ? scratch(rawLength) : out;
-            int targetOffset = encrypted ? 0 : payloadOffset;
-            int compressedLength = LZ4.compress(raw, rawOffset, rawLength, target, targetOffset, target.length - targetOffset);
-            if (compressedLength < rawLength) {
-                kind = BLOCK_LZ4;
-                storedLength = compressedLength;
-                payload = target;
-                payloadSourceOffset = targetOffset;
+        byte[] borrowed = null;
+        try {
+            if (codec == CompressionCodec.LZ4) {
+                // compress straight into place when only a checksum follows; into a scratch array when the block gets
+                // encrypted, because the JDK's AES-GCM runs about twice as fast out of place as in place
+                if (encrypted) {
+                    borrowed = scratch.take(LZ4.maxCompressedLength(rawLength));
+                }
+                byte[] target = encrypted ? borrowed : out;
+                int targetOffset = encrypted ? 0 : payloadOffset;
+                int compressedLength = LZ4.compress(raw, rawOffset, rawLength, target, targetOffset, target.length - targetOffset);
+                if (compressedLength < rawLength) {
+                    kind = BLOCK_LZ4;
+                    storedLength = compressedLength;
+                    payload = target;
+                    payloadSourceOffset = targetOffset;
+                }
+            }
+            out[offset] = kind;
+            INT_LE.set(out, offset + 1, rawLength);
+            INT_LE.set(out, offset + 5, storedLength);
+            sealed = seal.seal(blockCount, out, offset, BLOCK_HEADER_BYTES, payload, payloadSourceOffset, storedLength, out, payloadOffset);
+        }
+        finally {
+            if (borrowed != null) {
+                scratch.release(borrowed);
             }
         }
-        out[offset] = kind;
-        INT_LE.set(out, offset + 1, rawLength);
-        INT_LE.set(out, offset + 5, storedLength);
-        int sealed = seal.seal(blockCount, out, offset, BLOCK_HEADER_BYTES, payload, payloadSourceOffset, storedLength, out, payloadOffset);
         blockCount++;
         rawBytes += rawLength;
         return account(out, offset, BLOCK_HEADER_BYTES + sealed);
@@ -143,15 +162,6 @@ public final class SpoolFileEncoder
         int sealed = seal.seal(blockCount, out, offset, TRAILER_BODY_BYTES, out, offset + TRAILER_BODY_BYTES, 0, out, offset + TRAILER_BODY_BYTES);
         finished = true;
         return account(out, offset, TRAILER_BODY_BYTES + sealed);
-    }
-
-    private byte[] scratch(int rawLength)
-    {
-        int needed = LZ4.maxCompressedLength(rawLength);
-        if (scratch == null || scratch.length < needed) {
-            scratch = new byte[needed];
-        }
-        return scratch;
     }
 
     private int account(byte[] out, int offset, int length)

@@ -54,6 +54,11 @@ final class SpoolFileFixture
     /** Encodes the pages as the sink does: length-prefixed records cut into blocks of {@code blockSize} raw bytes. */
     static EncodedFile encode(SpoolFileId id, Optional<ExchangeKey> key, CompressionCodec codec, List<Slice> pages, int blockSize)
     {
+        return encode(id, key, codec, pages, blockSize, new CompressionScratch());
+    }
+
+    static EncodedFile encode(SpoolFileId id, Optional<ExchangeKey> key, CompressionCodec codec, List<Slice> pages, int blockSize, CompressionScratch scratch)
+    {
         ByteArrayOutputStream records = new ByteArrayOutputStream();
         for (Slice page : pages) {
             byte[] length = new byte[4];
@@ -62,7 +67,7 @@ final class SpoolFileFixture
             records.writeBytes(page.getBytes());
         }
         byte[] raw = records.toByteArray();
-        SpoolFileEncoder encoder = new SpoolFileEncoder(id, key, codec, RANDOM);
+        SpoolFileEncoder encoder = new SpoolFileEncoder(id, key, codec, RANDOM, scratch);
         boolean encrypted = key.isPresent();
         ByteArrayOutputStream file = new ByteArrayOutputStream();
         byte[] buffer = new byte[SpoolFileFormat.headerBytes(encrypted) + SpoolFileEncoder.encodeBufferBytes(blockSize, encrypted) + SpoolFileFormat.trailerBytes(encrypted)];

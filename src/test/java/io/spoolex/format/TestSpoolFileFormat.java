@@ -17,6 +17,7 @@ import io.airlift.slice.Slice;
 import io.spoolex.config.CompressionCodec;
 import io.spoolex.format.SpoolFileFixture.EncodedFile;
 import io.trino.spi.TrinoException;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -75,6 +76,25 @@ public class TestSpoolFileFormat
             pages.add(io.airlift.slice.Slices.EMPTY_SLICE);
         }
         assertThat(decode(encode(FILE, key, codec, pages, 104), chunking)).containsExactlyElementsOf(pages);
+    }
+
+    @Test
+    public void testEncodersShareOneScratchArray()
+    {
+        // a sink's files all borrow from one scratch: many files cost one block-sized array, and each still decodes
+        CompressionScratch scratch = new CompressionScratch();
+        Optional<ExchangeKey> key = key(true);
+        int blockSize = 64 * 1024;
+        for (int fileIndex = 0; fileIndex < 20; fileIndex++) {
+            SpoolFileId id = new SpoolFileId("exchange-a", 3, 1, fileIndex, 0);
+            List<Slice> pages = pages(fileIndex, 30, 20_000);
+            EncodedFile file = encode(id, key, CompressionCodec.LZ4, pages, blockSize, scratch);
+            assertThat(decode(file, new Random(fileIndex))).containsExactlyElementsOf(pages);
+        }
+        assertThat(scratch.allocatedBytes()).isPositive().isLessThanOrEqualTo(SpoolFileEncoder.encodeBufferBytes(blockSize, true));
+        assertThat(scratch.peakAllocatedBytes()).isEqualTo(scratch.allocatedBytes());
+        scratch.close();
+        assertThat(scratch.allocatedBytes()).isZero();
     }
 
     @ParameterizedTest
