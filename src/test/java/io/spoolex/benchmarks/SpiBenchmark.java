@@ -99,8 +99,10 @@ import static java.nio.file.StandardOpenOption.WRITE;
  * <li>{@code baseline}: the same number of bytes written and read with plain FileChannel calls (local) or plain
  * PutObject/GetObject (S3) by K threads: what the storage gives without any exchange on top.</li>
  * </ul>
- * Throughput is MB/s of page bytes as the engine's uncompressed serializer produces them. Run with
- * {@code bin/bench spi [--storage local|s3] [--data-size 2GB] [--sinks 4] [--partitions 50] [--rounds 3]}.
+ * Throughput is MB/s of page bytes as the engine's uncompressed serializer produces them. Every measurement runs in
+ * a JVM of its own (a warm-up pass, then the measured pass), rounds rotating the order of the configurations;
+ * {@code --fork false} runs everything in this JVM instead. Run with
+ * {@code bin/bench spi [--storage local|s3] [--data-size 2GB] [--sinks 4] [--partitions 50] [--rounds 3] [--fork true]}.
  */
 public final class SpiBenchmark
 {
@@ -108,14 +110,15 @@ public final class SpiBenchmark
     private static final long MAX_PAGE_BYTES = 1024 * 1024;
     private static final long PARTITIONING_BUFFER_BYTES = 32 * 1024 * 1024;
     private static final int BASELINE_IO_BYTES = 1024 * 1024;
+    private static final String RESULT_PREFIX = "SPI-BENCHMARK-RESULT";
 
     private final Options options;
-    private final List<Page> pages;
-    private final long[] pageBytes;
+    private List<Page> pages;
+    private long[] pageBytes;
     private final Path workDirectory;
     private S3ProxyServer s3Proxy;
 
-    private record Options(String storage, long dataBytes, int sinks, int partitions, int rounds, Path workDirectory, List<String> configurations, boolean warmup)
+    private record Options(String storage, long dataBytes, int sinks, int partitions, int rounds, Path workDirectory, List<String> configurations, boolean warmup, boolean fork, Optional<String> child, List<String> arguments)
     {
         static Options parse(String[] args)
         {
@@ -139,7 +142,10 @@ public final class SpiBenchmark
                     Integer.parseInt(values.getOrDefault("rounds", "3")),
                     Path.of(values.getOrDefault("work-directory", "target/benchmarks/spi-work")),
                     List.of(values.getOrDefault("configurations", "spoolex,spoolex-plain,trino,baseline").split(",")),
-                    Boolean.parseBoolean(values.getOrDefault("warmup", "true")));
+                    Boolean.parseBoolean(values.getOrDefault("warmup", "true")),
+                    Boolean.parseBoolean(values.getOrDefault("fork", "true")),
+                    Optional.ofNullable(values.get("child")),
+                    List.of(args));
         }
     }
 
@@ -159,6 +165,10 @@ public final class SpiBenchmark
     {
         this.options = options;
         this.workDirectory = options.workDirectory().toAbsolutePath();
+    }
+
+    private void generatePages()
+    {
         System.out.printf("Generating TPC-H lineitem pages...%n");
         this.pages = generatePages(options.partitions());
         PageSerializer serializer = serdeFactory(CompressionCodec.NONE).createSerializer(Optional.empty());
@@ -206,34 +216,46 @@ public final class SpiBenchmark
                         new Configuration("baseline", options.storage().equals("local") ? "FileChannel write/read, K threads" : "PutObject/GetObject, same client settings", CompressionCodec.NONE, false))
                 .filter(configuration -> options.configurations().contains(configuration.name()))
                 .toList();
+        if (options.child().isPresent()) {
+            Configuration configuration = configurations.stream()
+                    .filter(candidate -> candidate.name().equals(options.child().get()))
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("unknown configuration " + options.child().get()));
+            runChild(configuration);
+            return;
+        }
         printMachine();
-        if (options.storage().equals("s3")) {
-            s3Proxy = S3ProxyServer.start();
-            try (S3Client client = s3Proxy.createClient()) {
-                for (String bucket : List.of("bench-one", "bench-two", "bench-baseline")) {
-                    client.createBucket(request -> request.bucket(bucket));
+        Map<String, List<Result>> results = new LinkedHashMap<>();
+        if (options.fork()) {
+            for (int round = 0; round < options.rounds(); round++) {
+                // rotate the order every round, so no configuration always runs first or after the same neighbour
+                for (int i = 0; i < configurations.size(); i++) {
+                    Configuration configuration = configurations.get((i + round) % configurations.size());
+                    Result result = runForked(configuration);
+                    results.computeIfAbsent(configuration.name(), _ -> new ArrayList<>()).add(result);
+                    printRound(round, result);
                 }
             }
+            report(configurations, results);
+            return;
         }
+        generatePages();
+        startStorage();
         try {
             if (options.warmup()) {
                 // one untimed pass of each configuration, so the JIT has compiled the serializer and codecs for all
                 for (Configuration configuration : configurations) {
                     System.out.printf("warm-up %s%n", configuration.name());
-                    Result result = configuration.name().equals("baseline") ? runBaseline() : runExchange(configuration);
+                    Result result = runOnce(configuration);
                     System.out.printf(Locale.ENGLISH, "warm-up %-14s write %6.2fs  read %6.2fs%n", configuration.name(), result.writeSeconds(), result.readSeconds());
                 }
             }
-            Map<String, List<Result>> results = new LinkedHashMap<>();
             for (int round = 0; round < options.rounds(); round++) {
-                // rotate the order every round, so no configuration always runs first or after the same neighbour
                 for (int i = 0; i < configurations.size(); i++) {
                     Configuration configuration = configurations.get((i + round) % configurations.size());
-                    Result result = configuration.name().equals("baseline") ? runBaseline() : runExchange(configuration);
+                    Result result = runOnce(configuration);
                     results.computeIfAbsent(configuration.name(), _ -> new ArrayList<>()).add(result);
-                    System.out.printf(Locale.ENGLISH, "round %s %-14s write %6.2fs (%5.0f MB/s)  read %6.2fs (%5.0f MB/s)  storage %s  peak sink memory %s of pool %s%n",
-                            round + 1, configuration.name(), result.writeSeconds(), megabytesPerSecond(result.writeSeconds()), result.readSeconds(), megabytesPerSecond(result.readSeconds()),
-                            DataSize.succinctBytes(result.storageBytes()), DataSize.succinctBytes(result.peakSinkMemory()), DataSize.succinctBytes(result.sinkMemoryPool()));
+                    printRound(round, result);
                 }
             }
             report(configurations, results);
@@ -243,6 +265,90 @@ public final class SpiBenchmark
                 s3Proxy.close();
             }
         }
+    }
+
+    private void startStorage()
+    {
+        if (options.storage().equals("s3")) {
+            s3Proxy = S3ProxyServer.start();
+            try (S3Client client = s3Proxy.createClient()) {
+                for (String bucket : List.of("bench-one", "bench-two", "bench-baseline")) {
+                    client.createBucket(request -> request.bucket(bucket));
+                }
+            }
+        }
+    }
+
+    private Result runOnce(Configuration configuration)
+            throws Exception
+    {
+        return configuration.name().equals("baseline") ? runBaseline() : runExchange(configuration);
+    }
+
+    private void printRound(int round, Result result)
+    {
+        System.out.printf(Locale.ENGLISH, "round %s %-14s write %6.2fs (%5.0f MB/s)  read %6.2fs (%5.0f MB/s)  storage %s  peak sink memory %s of pool %s%n",
+                round + 1, result.configuration(), result.writeSeconds(), megabytesPerSecond(result.writeSeconds()), result.readSeconds(), megabytesPerSecond(result.readSeconds()),
+                DataSize.succinctBytes(result.storageBytes()), DataSize.succinctBytes(result.peakSinkMemory()), DataSize.succinctBytes(result.sinkMemoryPool()));
+    }
+
+    /**
+     * One measurement in a JVM of its own: a warm-up pass, then the measured pass. In one shared JVM the
+     * configurations share the JIT's profiles of Trino's serializer and of the JDK's codecs (and the heap's state),
+     * which moved a configuration's throughput by up to a third depending on what ran before it.
+     */
+    private void runChild(Configuration configuration)
+            throws Exception
+    {
+        generatePages();
+        startStorage();
+        try {
+            if (options.warmup()) {
+                Result warmup = runOnce(configuration);
+                System.out.printf(Locale.ENGLISH, "warm-up %-14s write %6.2fs  read %6.2fs%n", configuration.name(), warmup.writeSeconds(), warmup.readSeconds());
+            }
+            Result result = runOnce(configuration);
+            System.out.printf(Locale.ENGLISH, "%s %s %s %s %s %s %s %s%n", RESULT_PREFIX, result.configuration(), result.writeSeconds(), result.readSeconds(),
+                    result.storageBytes(), result.peakSinkMemory(), result.sinkMemoryPool(), result.positions());
+        }
+        finally {
+            if (s3Proxy != null) {
+                s3Proxy.close();
+            }
+        }
+    }
+
+    private Result runForked(Configuration configuration)
+            throws IOException, InterruptedException
+    {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(SpiBenchmark.class.getName());
+        command.addAll(options.arguments());
+        command.add("--child");
+        command.add(configuration.name());
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Result result = null;
+        List<String> output = new ArrayList<>();
+        try (var lines = process.inputReader().lines()) {
+            for (String line : (Iterable<String>) lines::iterator) {
+                output.add(line);
+                if (line.startsWith(RESULT_PREFIX + " ")) {
+                    String[] fields = line.split(" ");
+                    result = new Result(fields[1], Double.parseDouble(fields[2]), Double.parseDouble(fields[3]),
+                            Long.parseLong(fields[4]), Long.parseLong(fields[5]), Long.parseLong(fields[6]), Long.parseLong(fields[7]));
+                }
+            }
+        }
+        int exit = process.waitFor();
+        if (exit != 0 || result == null) {
+            output.forEach(System.out::println);
+            throw new IllegalStateException("the run of %s in its own JVM failed (exit %s)".formatted(configuration.name(), exit));
+        }
+        return result;
     }
 
     private Result runExchange(Configuration configuration)
@@ -669,8 +775,9 @@ public final class SpiBenchmark
         }
         String label = "spi-%s-p%s".formatted(options.storage(), options.partitions());
         StringBuilder table = new StringBuilder();
-        table.append("Storage: %s; K=%s sinks, P=%s output partitions, D=%s page bytes; median of %s interleaved rounds.%n%n"
-                .formatted(options.storage(), options.sinks(), options.partitions(), DataSize.succinctBytes(options.dataBytes()), options.rounds()));
+        table.append("Storage: %s; K=%s sinks, P=%s output partitions, D=%s page bytes; median of %s interleaved rounds%s.%n%n"
+                .formatted(options.storage(), options.sinks(), options.partitions(), DataSize.succinctBytes(options.dataBytes()), options.rounds(),
+                        options.fork() ? ", every measurement in a JVM of its own after a warm-up pass" : ", all in one JVM after a warm-up pass of each"));
         table.append("| configuration | write MB/s | read MB/s | write+read MB/s | stored | peak sink memory / pool |\n");
         table.append("|---|---:|---:|---:|---:|---:|\n");
         for (Configuration configuration : configurations) {
