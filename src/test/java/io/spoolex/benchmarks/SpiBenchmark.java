@@ -404,6 +404,7 @@ public final class SpiBenchmark
                 exchange.sinkFinished(handle, 0);
             }
             List<ExchangeSourceHandle> handles = ExchangeTestKit.sourceHandles(exchange);
+            syncToDisk();
             double writeSeconds = (System.nanoTime() - start) / 1e9;
             long storageBytes = storedBytes();
             long pool = sinks.getFirst() instanceof SpoolexSink spoolexSink ? spoolexSink.getMemoryBudget() : trinoSinkPool();
@@ -572,6 +573,7 @@ public final class SpiBenchmark
             for (Future<?> writer : writers) {
                 writer.get();
             }
+            syncToDisk();
             double writeSeconds = (System.nanoTime() - start) / 1e9;
             long storageBytes = storedBytes();
             dropCaches();
@@ -627,6 +629,7 @@ public final class SpiBenchmark
                 requests.add(put);
             }
             CompletableFuture.allOf(requests.toArray(CompletableFuture[]::new)).get();
+            syncToDisk();
             double writeSeconds = (System.nanoTime() - start) / 1e9;
             long storageBytes = storedBytes();
             dropCaches();
@@ -719,7 +722,22 @@ public final class SpiBenchmark
         }
     }
 
-    /** Flushes dirty pages and empties the page cache, so reads come from the disk (needs root; skipped otherwise). */
+    /**
+     * Every write phase, the baseline's too, ends when the written bytes are on the disk (S3Proxy's store included):
+     * 2 GB fit in this machine's dirty page cache, so without this the baseline measured memory bandwidth (up to
+     * 8 GB/s) instead of the disk, and every configuration's number depended on how much earlier data was still
+     * being written back.
+     */
+    private static void syncToDisk()
+            throws IOException, InterruptedException
+    {
+        int exit = new ProcessBuilder("sync").inheritIO().start().waitFor();
+        if (exit != 0) {
+            throw new IOException("sync failed with exit code " + exit);
+        }
+    }
+
+    /** Empties the page cache, so reads come from the disk (needs root; skipped otherwise). */
     private static void dropCaches()
     {
         try {
