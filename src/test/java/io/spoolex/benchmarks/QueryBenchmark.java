@@ -13,8 +13,6 @@
  */
 package io.spoolex.benchmarks;
 
-import io.airlift.log.Logging;
-import io.airlift.log.LoggingConfiguration;
 import io.spoolex.trino.QueryTasks;
 import io.spoolex.trino.SpoolexQueryRunner;
 import io.spoolex.trino.SpoolexQueryRunner.SpoolexCounters;
@@ -44,6 +42,8 @@ import java.util.stream.Collectors;
 
 import static com.google.common.io.MoreFiles.deleteRecursively;
 import static com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE;
+import static io.spoolex.trino.CommandLineTools.argument;
+import static io.spoolex.trino.CommandLineTools.quietLogging;
 import static io.spoolex.trino.ResultAssertions.assertSameRows;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
@@ -575,22 +575,5 @@ public final class QueryBenchmark
     private void say(String format, Object... args)
     {
         out.printf("[%6.1fs] %s%n", (System.nanoTime() - startNanos) / 1e9, format.formatted(args));
-    }
-
-    private static String argument(String[] args, int index)
-    {
-        if (index >= args.length) {
-            throw new IllegalArgumentException("%s needs a value".formatted(args[index - 1]));
-        }
-        return args[index];
-    }
-
-    private static void quietLogging(Path log)
-    {
-        // Trino logs a lot; System.out keeps only the benchmark's own lines (written to the terminal directly)
-        LoggingConfiguration configuration = new LoggingConfiguration();
-        configuration.setConsoleEnabled(false);
-        configuration.setLogPath(log.toAbsolutePath().toString());
-        Logging.initialize().configure(configuration);
     }
 }

@@ -225,18 +225,8 @@ public final class SpiBenchmark
             return;
         }
         printMachine();
-        Map<String, List<Result>> results = new LinkedHashMap<>();
         if (options.fork()) {
-            for (int round = 0; round < options.rounds(); round++) {
-                // rotate the order every round, so no configuration always runs first or after the same neighbour
-                for (int i = 0; i < configurations.size(); i++) {
-                    Configuration configuration = configurations.get((i + round) % configurations.size());
-                    Result result = runForked(configuration);
-                    results.computeIfAbsent(configuration.name(), _ -> new ArrayList<>()).add(result);
-                    printRound(round, result);
-                }
-            }
-            report(configurations, results);
+            report(configurations, measureRounds(configurations, this::runForked));
             return;
         }
         generatePages();
@@ -250,21 +240,35 @@ public final class SpiBenchmark
                     System.out.printf(Locale.ENGLISH, "warm-up %-14s write %6.2fs  read %6.2fs%n", configuration.name(), result.writeSeconds(), result.readSeconds());
                 }
             }
-            for (int round = 0; round < options.rounds(); round++) {
-                for (int i = 0; i < configurations.size(); i++) {
-                    Configuration configuration = configurations.get((i + round) % configurations.size());
-                    Result result = runOnce(configuration);
-                    results.computeIfAbsent(configuration.name(), _ -> new ArrayList<>()).add(result);
-                    printRound(round, result);
-                }
-            }
-            report(configurations, results);
+            report(configurations, measureRounds(configurations, this::runOnce));
         }
         finally {
             if (s3Proxy != null) {
                 s3Proxy.close();
             }
         }
+    }
+
+    private interface Measurement
+    {
+        Result run(Configuration configuration)
+                throws Exception;
+    }
+
+    /** The measured rounds: every configuration once per round, the order rotating so none always runs first or after the same neighbour. */
+    private Map<String, List<Result>> measureRounds(List<Configuration> configurations, Measurement measurement)
+            throws Exception
+    {
+        Map<String, List<Result>> results = new LinkedHashMap<>();
+        for (int round = 0; round < options.rounds(); round++) {
+            for (int i = 0; i < configurations.size(); i++) {
+                Configuration configuration = configurations.get((i + round) % configurations.size());
+                Result result = measurement.run(configuration);
+                results.computeIfAbsent(configuration.name(), _ -> new ArrayList<>()).add(result);
+                printRound(round, result);
+            }
+        }
+        return results;
     }
 
     private void startStorage()

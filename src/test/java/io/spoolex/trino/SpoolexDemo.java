@@ -13,8 +13,6 @@
  */
 package io.spoolex.trino;
 
-import io.airlift.log.Logging;
-import io.airlift.log.LoggingConfiguration;
 import io.spoolex.trino.SpoolexQueryRunner.SpoolexCounters;
 import io.trino.Session;
 import io.trino.execution.FailureInjector.InjectedFailureType;
@@ -50,6 +48,8 @@ import java.util.stream.Collectors;
 
 import static com.google.common.io.MoreFiles.deleteRecursively;
 import static com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE;
+import static io.spoolex.trino.CommandLineTools.argument;
+import static io.spoolex.trino.CommandLineTools.quietLogging;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 /**
@@ -426,22 +426,5 @@ public final class SpoolexDemo
             return "%.1f kB".formatted(bytes / 1024.0);
         }
         return "%.1f MB".formatted(bytes / (1024.0 * 1024));
-    }
-
-    private static String argument(String[] args, int index)
-    {
-        if (index >= args.length) {
-            throw new IllegalArgumentException("%s needs a value".formatted(args[index - 1]));
-        }
-        return args[index];
-    }
-
-    /** Trino logs a lot; keep the terminal for the demo's own lines. */
-    private static void quietLogging(Path log)
-    {
-        LoggingConfiguration configuration = new LoggingConfiguration();
-        configuration.setConsoleEnabled(false);
-        configuration.setLogPath(log.toAbsolutePath().toString());
-        Logging.initialize().configure(configuration);
     }
 }
