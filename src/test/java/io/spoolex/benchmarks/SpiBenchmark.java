@@ -100,9 +100,11 @@ import static java.nio.file.StandardOpenOption.WRITE;
  * PutObject/GetObject (S3) by K threads: what the storage gives without any exchange on top.</li>
  * </ul>
  * Throughput is MB/s of page bytes as the engine's uncompressed serializer produces them. Every measurement runs in
- * a JVM of its own (a warm-up pass, then the measured pass), rounds rotating the order of the configurations;
+ * a JVM of its own ({@code --warmups} untimed passes, 2 by default, then the measured pass), rounds rotating the order
+ * of the configurations;
  * {@code --fork false} runs everything in this JVM instead. Run with
- * {@code bin/bench spi [--storage local|s3] [--data-size 2GB] [--sinks 4] [--partitions 50] [--rounds 3] [--fork true]}.
+ * {@code bin/bench spi [--storage local|s3] [--data-size 2GB] [--sinks 4] [--partitions 50] [--rounds 3] [--warmups 2] [--fork true]}.
+ * Each phase also reports its CPU time: this JVM's, and on S3 the S3Proxy process's, which shares the cores.
  */
 public final class SpiBenchmark
 {
@@ -118,7 +120,7 @@ public final class SpiBenchmark
     private final Path workDirectory;
     private S3ProxyServer s3Proxy;
 
-    private record Options(String storage, long dataBytes, int sinks, int partitions, int rounds, Path workDirectory, List<String> configurations, boolean warmup, boolean fork, Optional<String> child, List<String> arguments)
+    private record Options(String storage, long dataBytes, int sinks, int partitions, int rounds, Path workDirectory, List<String> configurations, int warmups, boolean fork, Optional<String> child, List<String> arguments)
     {
         static Options parse(String[] args)
         {
@@ -142,7 +144,7 @@ public final class SpiBenchmark
                     Integer.parseInt(values.getOrDefault("rounds", "3")),
                     Path.of(values.getOrDefault("work-directory", "target/benchmarks/spi-work")),
                     List.of(values.getOrDefault("configurations", "spoolex,spoolex-plain,trino,baseline").split(",")),
-                    Boolean.parseBoolean(values.getOrDefault("warmup", "true")),
+                    Integer.parseInt(values.getOrDefault("warmups", "2")),
                     Boolean.parseBoolean(values.getOrDefault("fork", "true")),
                     Optional.ofNullable(values.get("child")),
                     List.of(args));
@@ -151,7 +153,16 @@ public final class SpiBenchmark
 
     private record Configuration(String name, String description, CompressionCodec engineCodec, boolean engineEncryption) {}
 
-    private record Result(String configuration, double writeSeconds, double readSeconds, long storageBytes, long peakSinkMemory, long sinkMemoryPool, long positions) {}
+    private record Result(String configuration, double writeSeconds, double readSeconds, CpuTime writeCpu, CpuTime readCpu, long storageBytes, long peakSinkMemory, long sinkMemoryPool, long positions) {}
+
+    /** CPU seconds of this JVM (client) and of the S3Proxy process (store; 0 on local disk, where the kernel's work is the client's). */
+    private record CpuTime(double client, double store)
+    {
+        CpuTime since(CpuTime start)
+        {
+            return new CpuTime(client - start.client, store - start.store);
+        }
+    }
 
     public static void main(String[] args)
             throws Exception
@@ -232,8 +243,8 @@ public final class SpiBenchmark
         generatePages();
         startStorage();
         try {
-            if (options.warmup()) {
-                // one untimed pass of each configuration, so the JIT has compiled the serializer and codecs for all
+            // untimed passes of each configuration, so the JIT has compiled the serializer and codecs for all
+            for (int warmup = 0; warmup < options.warmups(); warmup++) {
                 for (Configuration configuration : configurations) {
                     System.out.printf("warm-up %s%n", configuration.name());
                     Result result = runOnce(configuration);
@@ -291,13 +302,21 @@ public final class SpiBenchmark
 
     private void printRound(int round, Result result)
     {
-        System.out.printf(Locale.ENGLISH, "round %s %-14s write %6.2fs (%5.0f MB/s)  read %6.2fs (%5.0f MB/s)  storage %s  peak sink memory %s of pool %s%n",
-                round + 1, result.configuration(), result.writeSeconds(), megabytesPerSecond(result.writeSeconds()), result.readSeconds(), megabytesPerSecond(result.readSeconds()),
+        System.out.printf(Locale.ENGLISH, "round %s %-14s write %6.2fs (%5.0f MB/s, CPU %s)  read %6.2fs (%5.0f MB/s, CPU %s)  storage %s  peak sink memory %s of pool %s%n",
+                round + 1, result.configuration(), result.writeSeconds(), megabytesPerSecond(result.writeSeconds()), cpu(result.writeCpu()),
+                result.readSeconds(), megabytesPerSecond(result.readSeconds()), cpu(result.readCpu()),
                 DataSize.succinctBytes(result.storageBytes()), DataSize.succinctBytes(result.peakSinkMemory()), DataSize.succinctBytes(result.sinkMemoryPool()));
     }
 
+    private String cpu(CpuTime time)
+    {
+        return options.storage().equals("local")
+                ? String.format(Locale.ENGLISH, "%.1fs", time.client())
+                : String.format(Locale.ENGLISH, "%.1fs + store %.1fs", time.client(), time.store());
+    }
+
     /**
-     * One measurement in a JVM of its own: a warm-up pass, then the measured pass. In one shared JVM the
+     * One measurement in a JVM of its own: warm-up passes, then the measured pass. In one shared JVM the
      * configurations share the JIT's profiles of Trino's serializer and of the JDK's codecs (and the heap's state),
      * which moved a configuration's throughput by up to a third depending on what ran before it.
      */
@@ -307,12 +326,13 @@ public final class SpiBenchmark
         generatePages();
         startStorage();
         try {
-            if (options.warmup()) {
+            for (int pass = 0; pass < options.warmups(); pass++) {
                 Result warmup = runOnce(configuration);
                 System.out.printf(Locale.ENGLISH, "warm-up %-14s write %6.2fs  read %6.2fs%n", configuration.name(), warmup.writeSeconds(), warmup.readSeconds());
             }
             Result result = runOnce(configuration);
-            System.out.printf(Locale.ENGLISH, "%s %s %s %s %s %s %s %s%n", RESULT_PREFIX, result.configuration(), result.writeSeconds(), result.readSeconds(),
+            System.out.printf(Locale.ENGLISH, "%s %s %s %s %s %s %s %s %s %s %s %s%n", RESULT_PREFIX, result.configuration(), result.writeSeconds(), result.readSeconds(),
+                    result.writeCpu().client(), result.writeCpu().store(), result.readCpu().client(), result.readCpu().store(),
                     result.storageBytes(), result.peakSinkMemory(), result.sinkMemoryPool(), result.positions());
         }
         finally {
@@ -343,7 +363,8 @@ public final class SpiBenchmark
                 if (line.startsWith(RESULT_PREFIX + " ")) {
                     String[] fields = line.split(" ");
                     result = new Result(fields[1], Double.parseDouble(fields[2]), Double.parseDouble(fields[3]),
-                            Long.parseLong(fields[4]), Long.parseLong(fields[5]), Long.parseLong(fields[6]), Long.parseLong(fields[7]));
+                            new CpuTime(Double.parseDouble(fields[4]), Double.parseDouble(fields[5])), new CpuTime(Double.parseDouble(fields[6]), Double.parseDouble(fields[7])),
+                            Long.parseLong(fields[8]), Long.parseLong(fields[9]), Long.parseLong(fields[10]), Long.parseLong(fields[11]));
                 }
             }
         }
@@ -371,6 +392,7 @@ public final class SpiBenchmark
 
             // write: one thread per sink, the serializer in the loop
             long start = System.nanoTime();
+            CpuTime cpuStart = cpuTime();
             ExecutorService executor = Executors.newFixedThreadPool(options.sinks());
             List<ExchangeSink> sinks = new ArrayList<>();
             for (ExchangeSinkHandle handle : sinkHandles) {
@@ -410,6 +432,7 @@ public final class SpiBenchmark
             List<ExchangeSourceHandle> handles = ExchangeTestKit.sourceHandles(exchange);
             syncToDisk();
             double writeSeconds = (System.nanoTime() - start) / 1e9;
+            CpuTime writeCpu = cpuTime().since(cpuStart);
             long storageBytes = storedBytes();
             long pool = sinks.getFirst() instanceof SpoolexSink spoolexSink ? spoolexSink.getMemoryBudget() : trinoSinkPool();
             if (sinks.getFirst() instanceof SpoolexSink) {
@@ -426,6 +449,8 @@ public final class SpiBenchmark
             ExchangeSourceOutputSelector selector = ExchangeTestKit.finalSelector(exchange.getId(), allAttemptsZero(), options.sinks());
             AtomicLong readPositions = new AtomicLong();
             start = System.nanoTime();
+            cpuStart = cpuTime();
+            profiler("start,event=cpu,interval=1ms,threads");
             List<Future<?>> readers = new ArrayList<>();
             for (int thread = 0; thread < options.sinks(); thread++) {
                 int readerIndex = thread;
@@ -449,13 +474,15 @@ public final class SpiBenchmark
                 reader.get();
             }
             double readSeconds = (System.nanoTime() - start) / 1e9;
+            CpuTime readCpu = cpuTime().since(cpuStart);
+            profiler("stop,file=target/benchmarks/profile-%s-read-%s.collapsed".formatted(configuration.name(), ProcessHandle.current().pid()));
             executor.shutdownNow();
             if (readPositions.get() != writtenPositions.get()) {
                 throw new IllegalStateException("%s read %s rows but wrote %s".formatted(configuration.name(), readPositions.get(), writtenPositions.get()));
             }
             exchange.close();
             awaitStorageEmpty();
-            return new Result(configuration.name(), writeSeconds, readSeconds, storageBytes, peakMemory.get(), pool, readPositions.get());
+            return new Result(configuration.name(), writeSeconds, readSeconds, writeCpu, readCpu, storageBytes, peakMemory.get(), pool, readPositions.get());
         }
         finally {
             manager.shutdown();
@@ -554,6 +581,7 @@ public final class SpiBenchmark
         ExecutorService executor = Executors.newFixedThreadPool(options.sinks());
         try {
             long start = System.nanoTime();
+            CpuTime cpuStart = cpuTime();
             List<Future<?>> writers = new ArrayList<>();
             for (int thread = 0; thread < options.sinks(); thread++) {
                 Path file = directory.resolve("data-" + thread);
@@ -579,9 +607,11 @@ public final class SpiBenchmark
             }
             syncToDisk();
             double writeSeconds = (System.nanoTime() - start) / 1e9;
+            CpuTime writeCpu = cpuTime().since(cpuStart);
             long storageBytes = storedBytes();
             dropCaches();
             start = System.nanoTime();
+            cpuStart = cpuTime();
             List<Future<?>> readers = new ArrayList<>();
             for (int thread = 0; thread < options.sinks(); thread++) {
                 Path file = directory.resolve("data-" + thread);
@@ -600,7 +630,8 @@ public final class SpiBenchmark
                 reader.get();
             }
             double readSeconds = (System.nanoTime() - start) / 1e9;
-            return new Result("baseline", writeSeconds, readSeconds, storageBytes, 0, 0, 0);
+            CpuTime readCpu = cpuTime().since(cpuStart);
+            return new Result("baseline", writeSeconds, readSeconds, writeCpu, readCpu, storageBytes, 0, 0, 0);
         }
         finally {
             executor.shutdownNow();
@@ -622,6 +653,7 @@ public final class SpiBenchmark
                 .requestChecksumCalculation(software.amazon.awssdk.core.checksums.RequestChecksumCalculation.WHEN_REQUIRED)
                 .build()) {
             long start = System.nanoTime();
+            CpuTime cpuStart = cpuTime();
             List<CompletableFuture<?>> requests = new ArrayList<>();
             for (long object = 0; object < objects; object++) {
                 inFlight.acquire();
@@ -635,10 +667,12 @@ public final class SpiBenchmark
             CompletableFuture.allOf(requests.toArray(CompletableFuture[]::new)).get();
             syncToDisk();
             double writeSeconds = (System.nanoTime() - start) / 1e9;
+            CpuTime writeCpu = cpuTime().since(cpuStart);
             long storageBytes = storedBytes();
             dropCaches();
             requests.clear();
             start = System.nanoTime();
+            cpuStart = cpuTime();
             for (long object = 0; object < objects; object++) {
                 inFlight.acquire();
                 String key = "object-" + object;
@@ -648,13 +682,14 @@ public final class SpiBenchmark
             }
             CompletableFuture.allOf(requests.toArray(CompletableFuture[]::new)).get();
             double readSeconds = (System.nanoTime() - start) / 1e9;
+            CpuTime readCpu = cpuTime().since(cpuStart);
             try (S3Client sync = s3Proxy.createClient()) {
                 for (long object = 0; object < objects; object++) {
                     String key = "object-" + object;
                     sync.deleteObject(request -> request.bucket("bench-baseline").key(key));
                 }
             }
-            return new Result("baseline", writeSeconds, readSeconds, storageBytes, 0, 0, 0);
+            return new Result("baseline", writeSeconds, readSeconds, writeCpu, readCpu, storageBytes, 0, 0, 0);
         }
     }
 
@@ -777,6 +812,33 @@ public final class SpiBenchmark
         }
     }
 
+    /**
+     * With {@code -Dspoolex.bench.async-profiler=/path/to/libasyncProfiler.so} and async-profiler's jar on the class
+     * path, profiles every read phase into target/benchmarks/profile-*.collapsed (a diagnostic, not a measurement).
+     */
+    private static void profiler(String command)
+    {
+        String library = System.getProperty("spoolex.bench.async-profiler");
+        if (library == null) {
+            return;
+        }
+        try {
+            Class<?> profiler = Class.forName("one.profiler.AsyncProfiler");
+            Object instance = profiler.getMethod("getInstance", String.class).invoke(null, library);
+            profiler.getMethod("execute", String.class).invoke(instance, command);
+        }
+        catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("async-profiler failed: " + command, e);
+        }
+    }
+
+    private CpuTime cpuTime()
+    {
+        double client = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+        double store = s3Proxy == null ? 0 : s3Proxy.cpuTime().toNanos() / 1e9;
+        return new CpuTime(client, store);
+    }
+
     private double megabytesPerSecond(double seconds)
     {
         return options.dataBytes() / seconds / 1_000_000.0;
@@ -796,25 +858,31 @@ public final class SpiBenchmark
             throws IOException
     {
         Map<String, double[]> medians = new LinkedHashMap<>();
+        Map<String, CpuTime[]> cpuMedians = new LinkedHashMap<>();
         for (Configuration configuration : configurations) {
             List<Result> runs = results.get(configuration.name());
             double write = median(runs.stream().mapToDouble(Result::writeSeconds).toArray());
             double read = median(runs.stream().mapToDouble(Result::readSeconds).toArray());
+            cpuMedians.put(configuration.name(), new CpuTime[] {
+                    new CpuTime(median(runs.stream().mapToDouble(run -> run.writeCpu().client()).toArray()), median(runs.stream().mapToDouble(run -> run.writeCpu().store()).toArray())),
+                    new CpuTime(median(runs.stream().mapToDouble(run -> run.readCpu().client()).toArray()), median(runs.stream().mapToDouble(run -> run.readCpu().store()).toArray()))});
             medians.put(configuration.name(), new double[] {megabytesPerSecond(write), megabytesPerSecond(read), megabytesPerSecond(write + read)});
         }
         String label = "spi-%s-p%s".formatted(options.storage(), options.partitions());
         StringBuilder table = new StringBuilder();
         table.append("Storage: %s; K=%s sinks, P=%s output partitions, D=%s page bytes; median of %s interleaved rounds%s.%n%n"
                 .formatted(options.storage(), options.sinks(), options.partitions(), DataSize.succinctBytes(options.dataBytes()), options.rounds(),
-                        options.fork() ? ", every measurement in a JVM of its own after a warm-up pass" : ", all in one JVM after a warm-up pass of each"));
-        table.append("| configuration | write MB/s | read MB/s | write+read MB/s | stored | peak sink memory / pool |\n");
-        table.append("|---|---:|---:|---:|---:|---:|\n");
+                        options.fork() ? ", every measurement in a JVM of its own after %s warm-up passes".formatted(options.warmups()) : ", all in one JVM after %s warm-up passes of each".formatted(options.warmups())));
+        table.append("CPU s: CPU time of the phase (medians) in the measuring JVM%s.%n%n".formatted(options.storage().equals("s3") ? " + in the S3Proxy process" : ", kernel time included"));
+        table.append("| configuration | write MB/s | read MB/s | write+read MB/s | write CPU s | read CPU s | stored | peak sink memory / pool |\n");
+        table.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Configuration configuration : configurations) {
             double[] median = medians.get(configuration.name());
             Result last = results.get(configuration.name()).getLast();
             String memory = last.sinkMemoryPool() == 0 ? "—" : "%s / %s".formatted(DataSize.succinctBytes(last.peakSinkMemory()), DataSize.succinctBytes(last.sinkMemoryPool()));
-            table.append(String.format(Locale.ENGLISH, "| %s — %s | %.0f | %.0f | %.0f | %s | %s |%n",
-                    configuration.name(), configuration.description(), median[0], median[1], median[2], DataSize.succinctBytes(last.storageBytes()), memory));
+            CpuTime[] cpu = cpuMedians.get(configuration.name());
+            table.append(String.format(Locale.ENGLISH, "| %s — %s | %.0f | %.0f | %.0f | %s | %s | %s | %s |%n",
+                    configuration.name(), configuration.description(), median[0], median[1], median[2], cpu(cpu[0]), cpu(cpu[1]), DataSize.succinctBytes(last.storageBytes()), memory));
         }
         if (medians.size() < 4) {
             System.out.println();

@@ -84,7 +84,13 @@ public final class S3ProxyServer
                     ""), UTF_8);
             Path log = directory.resolve("s3proxy.log");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC", "-jar", jar.toAbsolutePath().toString(), "--properties", properties.toString()));
+            List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC"));
+            // diagnostics, e.g. a profiler agent: -Dspoolex.s3proxy.jvm-options="-agentpath:..."
+            String jvmOptions = System.getProperty("spoolex.s3proxy.jvm-options", "").strip();
+            if (!jvmOptions.isEmpty()) {
+                command.addAll(List.of(jvmOptions.split("\\s+")));
+            }
+            command.addAll(List.of("-jar", jar.toAbsolutePath().toString(), "--properties", properties.toString()));
             Process process = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile())
@@ -114,6 +120,12 @@ public final class S3ProxyServer
     public int port()
     {
         return port;
+    }
+
+    /** CPU time the S3Proxy process has used so far (for benchmarks that account for the store's share of the cores). */
+    public java.time.Duration cpuTime()
+    {
+        return process.toHandle().info().totalCpuDuration().orElse(java.time.Duration.ZERO);
     }
 
     /** A plain synchronous client for tests to create buckets and look at objects behind Spoolex's back. */
