@@ -15,6 +15,7 @@ package io.spoolex.exchange;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import io.airlift.slice.Slice;
+import io.airlift.slice.Slices;
 import io.spoolex.format.ExchangeKey;
 import io.spoolex.format.PageAssembler;
 import io.spoolex.format.SpoolFileDecoder;
@@ -31,13 +32,13 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 
 import static com.google.common.base.Throwables.throwIfUnchecked;
-import static java.lang.Math.min;
 import static java.util.Objects.requireNonNull;
 
 /**
  * Reads a list of spool files one after another, in order, keeping ranged reads in flight ahead of the one being
  * decoded so that {@link #poll()} rarely finds nothing ready. Decoding happens in {@link #poll()}, on the engine's
- * thread that reads the pages. Not thread-safe: the owning source serializes calls.
+ * thread that reads the pages. Reads land in buffers of the source's {@link ReadBufferPool}, each returned as soon as
+ * its chunk is decoded. Not thread-safe: the owning source serializes calls.
  */
 final class SpoolFileChainReader
 {
@@ -47,7 +48,7 @@ final class SpoolFileChainReader
 
     private record FileState(SourceFile file, SpoolFileReader reader, SpoolFileDecoder decoder, PageAssembler assembler) {}
 
-    private record Chunk(FileState file, ListenableFuture<Slice> data, int length, boolean lastOfFile) {}
+    private record Chunk(FileState file, ListenableFuture<Void> read, Slice data, boolean lastOfFile) {}
 
     private final SpoolStorage storage;
     private final SpoolexStats stats;
@@ -58,16 +59,18 @@ final class SpoolFileChainReader
     private final Deque<SourceFile> filesToOpen;
     private final Deque<Chunk> inFlight = new ArrayDeque<>();
     private final Deque<Slice> pages = new ArrayDeque<>();
+    private final ReadBufferPool buffers;
     private FileState requesting;
     private long requestOffset;
     private long inFlightBytes;
     private long pageBytes;
     private boolean closed;
 
-    SpoolFileChainReader(SpoolStorage storage, SpoolexStats stats, List<SourceFile> files, int maxPageBytes, int readBytes)
+    SpoolFileChainReader(SpoolStorage storage, SpoolexStats stats, ReadBufferPool buffers, List<SourceFile> files, int maxPageBytes, int readBytes)
     {
         this.storage = requireNonNull(storage, "storage is null");
         this.stats = requireNonNull(stats, "stats is null");
+        this.buffers = requireNonNull(buffers, "buffers is null");
         this.filesToOpen = new ArrayDeque<>(files);
         this.maxPageBytes = maxPageBytes;
         this.readBytes = readBytes;
@@ -78,14 +81,17 @@ final class SpoolFileChainReader
     /** The next page, or null if none is decoded and the next read is not back yet. */
     Slice poll()
     {
-        while (pages.isEmpty() && !inFlight.isEmpty() && inFlight.peekFirst().data().isDone()) {
+        while (pages.isEmpty() && !inFlight.isEmpty() && inFlight.peekFirst().read().isDone()) {
             Chunk chunk = inFlight.pollFirst();
-            inFlightBytes -= chunk.length();
-            Slice data = getDone(chunk.data());
+            Slice data = chunk.data();
+            inFlightBytes -= data.length();
+            getDone(chunk.read());
+            // the next read goes out before this chunk is decoded; it takes a buffer of its own
             requestMore();
             FileState file = chunk.file();
             stats.getSourceStorageBytes().update(data.length());
-            file.decoder().decode(data, block -> file.assembler().add(block, this::addPage));
+            file.decoder().decode(data, file.assembler());
+            buffers.release(data.byteArray());
             if (chunk.lastOfFile()) {
                 file.decoder().finish();
                 file.assembler().finish();
@@ -104,13 +110,13 @@ final class SpoolFileChainReader
     /** True when a {@link #poll()} would make progress. */
     boolean isReady()
     {
-        return !pages.isEmpty() || (!inFlight.isEmpty() && inFlight.peekFirst().data().isDone());
+        return !pages.isEmpty() || (!inFlight.isEmpty() && inFlight.peekFirst().read().isDone());
     }
 
     /** The read the reader waits for, or null if it waits for nothing. */
-    ListenableFuture<Slice> nextRead()
+    ListenableFuture<Void> nextRead()
     {
-        return inFlight.isEmpty() ? null : inFlight.peekFirst().data();
+        return inFlight.isEmpty() ? null : inFlight.peekFirst().read();
     }
 
     boolean isFinished()
@@ -118,10 +124,10 @@ final class SpoolFileChainReader
         return pages.isEmpty() && inFlight.isEmpty() && requesting == null && filesToOpen.isEmpty();
     }
 
-    /** Bytes held: reads in flight (their buffers are allocated by then) and decoded pages not yet taken. */
+    /** Bytes of decoded pages not yet taken (the read buffers are the pool's). */
     long retainedBytes()
     {
-        return inFlightBytes + pageBytes;
+        return pageBytes;
     }
 
     void close()
@@ -134,6 +140,8 @@ final class SpoolFileChainReader
         pageBytes = 0;
         for (Chunk chunk : inFlight) {
             chunk.file().reader().close();
+            // a cancelled transfer may still write to the buffer: it is not reused
+            buffers.abandon(chunk.data().byteArray());
         }
         inFlight.clear();
         inFlightBytes = 0;
@@ -163,12 +171,16 @@ final class SpoolFileChainReader
                         next,
                         storage.openFile(next.location(), next.fileBytes()),
                         new SpoolFileDecoder(name, next.id(), next.key(), next.fileBytes(), next.checksum()),
-                        new PageAssembler(name, maxPageBytes));
+                        new PageAssembler(name, maxPageBytes, this::addPage));
                 requestOffset = 0;
             }
-            int length = (int) min(readBytes, requesting.file().fileBytes() - requestOffset);
+            long remaining = requesting.file().fileBytes() - requestOffset;
+            // a short tail rides along with the read before it: one request fewer per file, and some stores
+            // (S3Proxy's filesystem store among them) read a file from its start to serve a range at an offset
+            int length = (int) (remaining <= readBytes + readBytes / 2 ? remaining : readBytes);
             boolean last = requestOffset + length == requesting.file().fileBytes();
-            inFlight.addLast(new Chunk(requesting, requesting.reader().read(requestOffset, length), length, last));
+            Slice target = Slices.wrappedBuffer(buffers.take(length), 0, length);
+            inFlight.addLast(new Chunk(requesting, requesting.reader().read(requestOffset, target), target, last));
             inFlightBytes += length;
             requestOffset += length;
             if (last) {
@@ -177,10 +189,10 @@ final class SpoolFileChainReader
         }
     }
 
-    private static Slice getDone(ListenableFuture<Slice> future)
+    private static void getDone(ListenableFuture<Void> future)
     {
         try {
-            return future.get();
+            future.get();
         }
         catch (ExecutionException e) {
             throwIfUnchecked(e.getCause());

@@ -346,24 +346,31 @@ public class SpoolexSink
             if (raw == null) {
                 raw = pool.take();
             }
-            if (rawLength > 0 && rawLength + PAGE_LENGTH_BYTES + length > blockBytes && PAGE_LENGTH_BYTES + length <= blockBytes) {
-                // end the block early rather than split a page that fits a block of its own: a page inside one block is
-                // handed to the engine as a view of the decoded block, a page across blocks has to be copied together
-                encodeRawBlock();
-            }
-            if (blockBytes - rawLength < PAGE_LENGTH_BYTES) {
-                byte[] lengthBytes = new byte[PAGE_LENGTH_BYTES];
-                SpoolFileFormat.putPageLength(lengthBytes, 0, length);
-                append(lengthBytes, 0, PAGE_LENGTH_BYTES);
-            }
-            else {
+            if (PAGE_LENGTH_BYTES + length <= blockBytes) {
+                if (rawLength + PAGE_LENGTH_BYTES + length > blockBytes) {
+                    // end the block early rather than split a page that fits a block of its own: a page inside one
+                    // block is handed to the engine as a view of the decoded block
+                    encodeRawBlock();
+                }
                 SpoolFileFormat.putPageLength(raw, rawLength, length);
                 rawLength += PAGE_LENGTH_BYTES;
-                if (rawLength == blockBytes) {
+                append(data.byteArray(), data.byteArrayOffset(), length);
+            }
+            else {
+                // a page larger than a block: its length ends the current block and its bytes fill blocks that hold
+                // nothing else, the last one ending with the page, so a reader decodes those blocks straight into
+                // the page's array (no block buffers, no copies)
+                if (blockBytes - rawLength < PAGE_LENGTH_BYTES) {
+                    encodeRawBlock();
+                }
+                SpoolFileFormat.putPageLength(raw, rawLength, length);
+                rawLength += PAGE_LENGTH_BYTES;
+                encodeRawBlock();
+                append(data.byteArray(), data.byteArrayOffset(), length);
+                if (rawLength > 0) {
                     encodeRawBlock();
                 }
             }
-            append(data.byteArray(), data.byteArrayOffset(), length);
             fileDataBytes += length;
         }
 

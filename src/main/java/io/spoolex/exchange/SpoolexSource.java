@@ -58,6 +58,8 @@ public class SpoolexSource
     private final int maxFilesPerReader;
     private final int readBytes;
     private final long coalesceBytes;
+    @GuardedBy("this")
+    private final ReadBufferPool buffers;
 
     @GuardedBy("this")
     private final Deque<Chain> awaitingSelection = new ArrayDeque<>();
@@ -94,6 +96,8 @@ public class SpoolexSource
         this.maxFilesPerReader = maxFilesPerReader;
         this.readBytes = storage.readBufferSize();
         this.coalesceBytes = 4L * readBytes;
+        // a reader hands a buffer back after each chunk and takes one for its next read: one spare each is enough
+        this.buffers = new ReadBufferPool(concurrentReaders);
     }
 
     @Override
@@ -177,18 +181,18 @@ public class SpoolexSource
         if (isFinishedLocked()) {
             return NOT_BLOCKED;
         }
-        List<ListenableFuture<Slice>> reads = new ArrayList<>(readers.size());
+        List<ListenableFuture<Void>> reads = new ArrayList<>(readers.size());
         for (SpoolFileChainReader reader : readers) {
             if (reader.isReady() || reader.isFinished()) {
                 return NOT_BLOCKED;
             }
-            ListenableFuture<Slice> read = reader.nextRead();
+            ListenableFuture<Void> read = reader.nextRead();
             if (read != null) {
                 reads.add(read);
             }
         }
         CompletableFuture<Void> result = new CompletableFuture<>();
-        for (ListenableFuture<Slice> read : reads) {
+        for (ListenableFuture<Void> read : reads) {
             read.addListener(() -> result.complete(null), directExecutor());
         }
         // new handles, a new selector or close() also end the wait
@@ -293,7 +297,7 @@ public class SpoolexSource
                 files.addAll(next.files());
                 bytes += next.fileBytes();
             }
-            readers.add(new SpoolFileChainReader(storage, stats, files, maxPageBytes, readBytes));
+            readers.add(new SpoolFileChainReader(storage, stats, buffers, files, maxPageBytes, readBytes));
         }
         if (nextReader >= readers.size()) {
             nextReader = 0;
@@ -353,7 +357,11 @@ public class SpoolexSource
     @GuardedBy("this")
     private void updateMemory()
     {
-        long bytes = 0;
+        if (readers.isEmpty()) {
+            // between handles, or done: nothing to keep buffers for
+            buffers.dropFree();
+        }
+        long bytes = buffers.retainedBytes();
         for (SpoolFileChainReader reader : readers) {
             bytes += reader.retainedBytes();
         }

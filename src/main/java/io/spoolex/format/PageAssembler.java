@@ -26,13 +26,16 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * Cuts the raw bytes of a file's blocks, in order, back into the pages the sink was given: each record is a
- * 4-byte little-endian length and that many bytes. A page that lies inside one block is returned as a view of
- * it; a page that spans blocks is copied together.
+ * 4-byte little-endian length and that many bytes. A page that lies inside one block is handed on as a view of
+ * it. A page that spans blocks gets an array of its own: blocks that hold nothing but its bytes are decoded straight
+ * into it (see {@link #destination}), the parts of other blocks are copied in.
  */
 public final class PageAssembler
+        implements SpoolFileDecoder.BlockSink
 {
     private final String fileName;
     private final int maxPageBytes;
+    private final Consumer<Slice> output;
 
     private final byte[] lengthBytes = new byte[PAGE_LENGTH_BYTES];
     private int lengthBytesRead;
@@ -40,13 +43,29 @@ public final class PageAssembler
     private int pageBytesRead;
     private long pages;
 
-    public PageAssembler(String fileName, int maxPageBytes)
+    /** {@code output} receives the pages, in order. */
+    public PageAssembler(String fileName, int maxPageBytes, Consumer<Slice> output)
     {
         this.fileName = requireNonNull(fileName, "fileName is null");
         this.maxPageBytes = maxPageBytes;
+        this.output = requireNonNull(output, "output is null");
     }
 
-    public void add(Slice block, Consumer<Slice> output)
+    /**
+     * The unfilled part of the page being assembled, if the next block's {@code rawLength} bytes all belong to it:
+     * decoded there, they need no block buffer and no copy.
+     */
+    @Override
+    public Slice destination(int rawLength)
+    {
+        if (page == null || page.length - pageBytesRead < rawLength) {
+            return null;
+        }
+        return Slices.wrappedBuffer(page, pageBytesRead, rawLength);
+    }
+
+    @Override
+    public void accept(Slice block)
     {
         byte[] buffer = block.byteArray();
         int position = block.byteArrayOffset();
@@ -54,11 +73,14 @@ public final class PageAssembler
         while (position < end) {
             if (page != null) {
                 int length = min(page.length - pageBytesRead, end - position);
-                System.arraycopy(buffer, position, page, pageBytesRead, length);
+                if (buffer != page || position != pageBytesRead) {
+                    System.arraycopy(buffer, position, page, pageBytesRead, length);
+                }
+                // else: the block was decoded into its place in the page (see destination)
                 pageBytesRead += length;
                 position += length;
                 if (pageBytesRead == page.length) {
-                    emit(Slices.wrappedBuffer(page), output);
+                    emit(Slices.wrappedBuffer(page));
                     page = null;
                 }
                 continue;
@@ -70,18 +92,18 @@ public final class PageAssembler
                 position += length;
                 if (lengthBytesRead == PAGE_LENGTH_BYTES) {
                     lengthBytesRead = 0;
-                    startPage((int) INT_LE.get(lengthBytes, 0), output);
+                    startPage((int) INT_LE.get(lengthBytes, 0));
                 }
                 continue;
             }
             int pageLength = checkedLength((int) INT_LE.get(buffer, position));
             position += PAGE_LENGTH_BYTES;
             if (end - position >= pageLength) {
-                emit(Slices.wrappedBuffer(buffer, position, pageLength), output);
+                emit(Slices.wrappedBuffer(buffer, position, pageLength));
                 position += pageLength;
             }
             else {
-                startPage(pageLength, output);
+                startPage(pageLength);
             }
         }
     }
@@ -99,11 +121,11 @@ public final class PageAssembler
         return pages;
     }
 
-    private void startPage(int length, Consumer<Slice> output)
+    private void startPage(int length)
     {
         int pageLength = checkedLength(length);
         if (pageLength == 0) {
-            emit(Slices.EMPTY_SLICE, output);
+            emit(Slices.EMPTY_SLICE);
             return;
         }
         page = new byte[pageLength];
@@ -118,7 +140,7 @@ public final class PageAssembler
         return length;
     }
 
-    private void emit(Slice slice, Consumer<Slice> output)
+    private void emit(Slice slice)
     {
         pages++;
         output.accept(slice);

@@ -22,7 +22,6 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
 
 import java.util.Arrays;
 import java.util.Optional;
-import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
 import static io.spoolex.format.SpoolFileFormat.BLOCK_HEADER_BYTES;
@@ -48,8 +47,8 @@ import static java.util.Objects.requireNonNull;
  * consumer. {@link #finish()} then proves the file was complete: trailer present with the right block count and
  * byte total, nothing after it, the size the manifest recorded and, for files that are not encrypted (whose blocks
  * carry only checksums), the whole-file CRC32C it recorded.
- * Blocks are handed on as views of the chunk (checksummed raw blocks) or of buffers of their own, so a chunk must
- * not be reused by the caller.
+ * Blocks are handed on in arrays of their own or in the place their {@link BlockSink} offered, never as views of a
+ * chunk: the caller may reuse a chunk's memory as soon as {@link #decode} returns.
  * Any problem is a {@code SPOOL_FILE_CORRUPTED} error naming the file and what was wrong.
  */
 public final class SpoolFileDecoder
@@ -57,6 +56,22 @@ public final class SpoolFileDecoder
     private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
 
     private enum State { HEADER, BLOCKS, END }
+
+    /** Receives a file's raw blocks, in order, and may say where the next one should be decoded to. */
+    public interface BlockSink
+    {
+        /**
+         * Exactly {@code rawLength} bytes of heap memory to decode the next block into, or null for an array of the
+         * decoder's own. The memory must not be read before the block arrives in {@link #accept}.
+         */
+        default Slice destination(int rawLength)
+        {
+            return null;
+        }
+
+        /** The raw bytes of the next verified block. */
+        void accept(Slice block);
+    }
 
     private final String fileName;
     private final SpoolFileId fileId;
@@ -92,7 +107,7 @@ public final class SpoolFileDecoder
     /**
      * Decodes the next {@code chunk} of the file; passes the raw bytes of each completed block to {@code blocks}.
      */
-    public void decode(Slice chunk, Consumer<Slice> blocks)
+    public void decode(Slice chunk, BlockSink blocks)
     {
         byte[] buffer = chunk.byteArray();
         int position = chunk.byteArrayOffset();
@@ -206,7 +221,7 @@ public final class SpoolFileDecoder
         };
     }
 
-    private void processUnit(byte[] buffer, int offset, int length, Consumer<Slice> blocks)
+    private void processUnit(byte[] buffer, int offset, int length, BlockSink blocks)
     {
         switch (state) {
             case HEADER -> readHeader(buffer, offset);
@@ -215,7 +230,7 @@ public final class SpoolFileDecoder
                     readTrailer(buffer, offset);
                 }
                 else {
-                    blocks.accept(readBlock(buffer, offset, length));
+                    blocks.accept(readBlock(buffer, offset, length, blocks));
                 }
             }
             case END -> throw new IllegalStateException("unit after the end");
@@ -244,7 +259,7 @@ public final class SpoolFileDecoder
         state = State.BLOCKS;
     }
 
-    private Slice readBlock(byte[] buffer, int offset, int length)
+    private Slice readBlock(byte[] buffer, int offset, int length, BlockSink blocks)
     {
         byte kind = buffer[offset];
         int rawLength = (int) INT_LE.get(buffer, offset + 1);
@@ -252,25 +267,34 @@ public final class SpoolFileDecoder
         if (length != BLOCK_HEADER_BYTES + storedLength + checkBytes) {
             throw corrupted(fileName, "block %s at byte %s has the wrong length", blockIndex, unitOffset);
         }
-        // where the verified payload ends up: decrypted into a buffer of its own, or left in place when only checksummed
+        Slice raw = blocks.destination(rawLength);
+        if (raw == null) {
+            raw = Slices.wrappedBuffer(new byte[rawLength]);
+        }
+        else if (raw.length() != rawLength) {
+            throw new IllegalArgumentException("destination has %s bytes, not %s".formatted(raw.length(), rawLength));
+        }
+        // the verified payload: decrypted to the raw bytes or, for LZ4, to the scratch buffer; checksummed in place
         byte[] payload = buffer;
         int payloadOffset = offset + BLOCK_HEADER_BYTES;
         if (seal.decryptsToDestination()) {
-            payload = kind == BLOCK_LZ4 ? scratch(storedLength) : new byte[rawLength];
+            if (kind == BLOCK_LZ4) {
+                payload = scratch(storedLength);
+                payloadOffset = 0;
+            }
+            else {
+                payload = raw.byteArray();
+                payloadOffset = raw.byteArrayOffset();
+            }
         }
-        int payloadLength = open(blockIndex, buffer, offset, BLOCK_HEADER_BYTES, payload, payload == buffer ? payloadOffset : 0, "block " + blockIndex);
+        int payloadLength = open(blockIndex, buffer, offset, BLOCK_HEADER_BYTES, payload, payloadOffset, "block " + blockIndex);
         if (payloadLength != storedLength) {
             throw corrupted(fileName, "block %s at byte %s has the wrong length", blockIndex, unitOffset);
         }
-        if (payload != buffer) {
-            payloadOffset = 0;
-        }
-        Slice raw;
         if (kind == BLOCK_LZ4) {
-            byte[] decompressed = new byte[rawLength];
             int actual;
             try {
-                actual = LZ4.decompress(payload, payloadOffset, storedLength, decompressed, 0, rawLength);
+                actual = LZ4.decompress(payload, payloadOffset, storedLength, raw.byteArray(), raw.byteArrayOffset(), rawLength);
             }
             catch (LZ4Exception e) {
                 throw corrupted(fileName, e, "block %s at byte %s does not decompress", blockIndex, unitOffset);
@@ -278,10 +302,10 @@ public final class SpoolFileDecoder
             if (actual != rawLength) {
                 throw corrupted(fileName, "block %s at byte %s decompresses to %s bytes, not %s", blockIndex, unitOffset, actual, rawLength);
             }
-            raw = Slices.wrappedBuffer(decompressed);
         }
-        else {
-            raw = Slices.wrappedBuffer(payload, payloadOffset, rawLength);
+        else if (payload == buffer) {
+            // checksummed only: copied out, so that nothing refers to the chunk once decode returns
+            System.arraycopy(buffer, payloadOffset, raw.byteArray(), raw.byteArrayOffset(), rawLength);
         }
         blockIndex++;
         rawBytes += rawLength;

@@ -23,10 +23,12 @@ public interface SpoolFileReader
         extends AutoCloseable
 {
     /**
-     * Reads exactly {@code length} bytes at {@code position} into a new heap slice. Fails if the file is missing,
-     * has fewer bytes, or its size differs from the size it was opened with.
+     * Reads exactly {@code target.length()} bytes at {@code position} into {@code target}, heap memory the caller
+     * lends until the read completes, fails or is cancelled by {@link #close()} (after which the memory must not be
+     * lent again: a transfer may still be writing to it). Fails if the file is missing, has fewer bytes, or its size
+     * differs from the size it was opened with.
      */
-    ListenableFuture<Slice> read(long position, int length);
+    ListenableFuture<Void> read(long position, Slice target);
 
     @Override
     void close();

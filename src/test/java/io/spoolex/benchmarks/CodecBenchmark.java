@@ -208,16 +208,19 @@ public class CodecBenchmark
         return encoder.fileBytes();
     }
 
-    /** Includes one copy of the stored bytes per 1 MB read, as a ranged read from storage does. */
+    /** Includes one copy of the stored bytes per 1 MB read into a reused buffer, as a ranged read from storage does. */
     @Benchmark
     public long decode(SpoolFile state, Blackhole blackhole)
     {
         SpoolFileDecoder decoder = new SpoolFileDecoder("benchmark.spool", FILE, state.key, state.encodedFile.length, state.encodedChecksum);
-        PageAssembler assembler = new PageAssembler("benchmark.spool", 64 * 1024 * 1024);
+        PageAssembler assembler = new PageAssembler("benchmark.spool", 64 * 1024 * 1024, blackhole::consume);
         byte[] file = state.encodedFile;
+        byte[] buffer = new byte[READ_BYTES];
         for (int offset = 0; offset < file.length; offset += READ_BYTES) {
-            Slice chunk = Slices.wrappedBuffer(java.util.Arrays.copyOfRange(file, offset, Math.min(file.length, offset + READ_BYTES)));
-            decoder.decode(chunk, block -> assembler.add(block, blackhole::consume));
+            int length = Math.min(file.length - offset, READ_BYTES);
+            System.arraycopy(file, offset, buffer, 0, length);
+            Slice chunk = Slices.wrappedBuffer(buffer, 0, length);
+            decoder.decode(chunk, assembler);
         }
         decoder.finish();
         assembler.finish();

@@ -299,7 +299,7 @@ public class LocalSpoolStorage
         }
 
         @Override
-        public synchronized ListenableFuture<Slice> read(long position, int length)
+        public synchronized ListenableFuture<Void> read(long position, Slice target)
         {
             if (channel == null) {
                 channel = submit("open", file, () -> {
@@ -313,15 +313,14 @@ public class LocalSpoolStorage
                 });
             }
             return com.google.common.util.concurrent.Futures.transformAsync(channel, opened -> submit("read", file, () -> {
-                byte[] data = new byte[length];
-                ByteBuffer buffer = ByteBuffer.wrap(data);
+                ByteBuffer buffer = ByteBuffer.wrap(target.byteArray(), target.byteArrayOffset(), target.length()).slice();
                 while (buffer.hasRemaining()) {
                     int read = opened.read(buffer, position + buffer.position());
                     if (read < 0) {
                         throw truncated(file, position + buffer.position(), expectedBytes);
                     }
                 }
-                return Slices.wrappedBuffer(data);
+                return (Void) null;
             }), MoreExecutors.directExecutor());
         }
 

@@ -14,7 +14,6 @@
 package io.spoolex.storage.s3;
 
 import io.airlift.slice.Slice;
-import io.airlift.slice.Slices;
 import io.trino.spi.TrinoException;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
@@ -33,38 +32,38 @@ import static io.spoolex.storage.StorageErrors.wrongSize;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Receives a ranged GET straight into a new heap array of exactly the requested length (no intermediate copies),
- * checking on the way that the object has the size the manifest recorded and that the body is complete. The SDK
- * calls {@link #prepare()} again for each retry, which starts over.
+ * Receives a ranged GET straight into the caller's heap memory (no intermediate copies), checking on the way that
+ * the object has the size the manifest recorded and that the body is complete. The SDK calls {@link #prepare()}
+ * again for each retry, which starts over.
  */
 final class RangeReadTransformer
-        implements AsyncResponseTransformer<GetObjectResponse, Slice>
+        implements AsyncResponseTransformer<GetObjectResponse, Void>
 {
     private final URI file;
     private final long position;
+    private final Slice target;
     private final int length;
     private final long expectedFileBytes;
 
     // one attempt at a time; the SDK signals them in order, and reactive-streams signals happen-before each other
-    private CompletableFuture<Slice> result;
+    private CompletableFuture<Void> result;
     private TrinoException responseFailure;
-    private byte[] target;
     private int written;
 
-    RangeReadTransformer(URI file, long position, int length, long expectedFileBytes)
+    RangeReadTransformer(URI file, long position, Slice target, long expectedFileBytes)
     {
         this.file = requireNonNull(file, "file is null");
         this.position = position;
-        this.length = length;
+        this.target = requireNonNull(target, "target is null");
+        this.length = target.length();
         this.expectedFileBytes = expectedFileBytes;
     }
 
     @Override
-    public CompletableFuture<Slice> prepare()
+    public CompletableFuture<Void> prepare()
     {
         result = new CompletableFuture<>();
         responseFailure = null;
-        target = null;
         written = 0;
         return result;
     }
@@ -83,15 +82,13 @@ final class RangeReadTransformer
         }
         if (response.contentRange() == null && (position != 0 || length != expectedFileBytes)) {
             responseFailure = new TrinoException(SPOOL_STORAGE_ERROR, "Failed to read %s: the store ignored the Range header of a ranged GET".formatted(file));
-            return;
         }
-        target = new byte[length];
     }
 
     @Override
     public void onStream(SdkPublisher<ByteBuffer> publisher)
     {
-        CompletableFuture<Slice> attempt = result;
+        CompletableFuture<Void> attempt = result;
         if (responseFailure != null) {
             TrinoException failure = responseFailure;
             publisher.subscribe(new Subscriber<>()
@@ -141,7 +138,7 @@ final class RangeReadTransformer
                     attempt.completeExceptionally(new TrinoException(SPOOL_STORAGE_ERROR, "Failed to read %s: the store sent more than the %s bytes asked for at offset %s".formatted(file, length, position)));
                     return;
                 }
-                buffer.get(target, written, bytes);
+                buffer.get(target.byteArray(), target.byteArrayOffset() + written, bytes);
                 written += bytes;
             }
 
@@ -158,9 +155,7 @@ final class RangeReadTransformer
                     attempt.completeExceptionally(truncated(file, position + written, expectedFileBytes));
                     return;
                 }
-                byte[] data = target;
-                target = null;
-                attempt.complete(Slices.wrappedBuffer(data));
+                attempt.complete(null);
             }
         });
     }
@@ -168,7 +163,6 @@ final class RangeReadTransformer
     @Override
     public void exceptionOccurred(Throwable error)
     {
-        target = null;
         if (result != null) {
             result.completeExceptionally(error);
         }

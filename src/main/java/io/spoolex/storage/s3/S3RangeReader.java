@@ -18,7 +18,6 @@ import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.airlift.slice.Slice;
-import io.airlift.slice.Slices;
 import io.spoolex.storage.SpoolFileReader;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
@@ -28,7 +27,7 @@ import java.util.List;
 import java.util.Set;
 
 import static com.google.common.base.Preconditions.checkArgument;
-import static com.google.common.util.concurrent.Futures.immediateFuture;
+import static com.google.common.util.concurrent.Futures.immediateVoidFuture;
 import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
 import static io.spoolex.storage.StorageErrors.storageError;
 import static java.util.Objects.requireNonNull;
@@ -47,7 +46,7 @@ final class S3RangeReader
     private final S3StorageStats stats;
 
     @GuardedBy("this")
-    private final Set<ListenableFuture<Slice>> inFlight = new HashSet<>();
+    private final Set<ListenableFuture<Void>> inFlight = new HashSet<>();
     @GuardedBy("this")
     private boolean closed;
 
@@ -60,12 +59,13 @@ final class S3RangeReader
     }
 
     @Override
-    public ListenableFuture<Slice> read(long position, int length)
+    public ListenableFuture<Void> read(long position, Slice target)
     {
-        checkArgument(position >= 0 && length >= 0 && position + length <= expectedBytes,
+        int length = target.length();
+        checkArgument(position >= 0 && position + length <= expectedBytes,
                 "range %s+%s is outside the %s bytes of %s", position, length, expectedBytes, location);
         if (length == 0) {
-            return immediateFuture(Slices.EMPTY_SLICE);
+            return immediateVoidFuture();
         }
         GetObjectRequest request = GetObjectRequest.builder()
                 .bucket(location.bucket())
@@ -76,21 +76,22 @@ final class S3RangeReader
             if (closed) {
                 return Futures.immediateFailedFuture(storageError("read", location.toUri(), new IllegalStateException("reader is closed")));
             }
-            ListenableFuture<Slice> read = S3Failures.call("read", location, () -> client.getObject(request, new RangeReadTransformer(location.toUri(), position, length, expectedBytes)));
+            ListenableFuture<Void> read = S3Failures.call("read", location, () -> client.getObject(request, new RangeReadTransformer(location.toUri(), position, target, expectedBytes)));
             inFlight.add(read);
-            read.addListener(() -> forget(read), directExecutor());
+            read.addListener(() -> forget(read, length), directExecutor());
             return read;
         }
     }
 
-    private void forget(ListenableFuture<Slice> read)
+    private void forget(ListenableFuture<Void> read, int length)
     {
         synchronized (this) {
             inFlight.remove(read);
         }
         if (read.isDone() && !read.isCancelled()) {
             try {
-                stats.getDownloadedBytes().update(Futures.getDone(read).length());
+                Futures.getDone(read);
+                stats.getDownloadedBytes().update(length);
             }
             catch (java.util.concurrent.ExecutionException _) {
                 // failed reads download nothing the source uses
@@ -101,7 +102,7 @@ final class S3RangeReader
     @Override
     public void close()
     {
-        List<ListenableFuture<Slice>> abandoned;
+        List<ListenableFuture<Void>> abandoned;
         synchronized (this) {
             if (closed) {
                 return;

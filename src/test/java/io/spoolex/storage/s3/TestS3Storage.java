@@ -160,7 +160,7 @@ public class TestS3Storage
                 .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("SPOOL_FILE_NOT_FOUND"))
                 .hasMessageContaining("s3://" + BUCKET + "/spool/no-such/0_0.spool");
         try (SpoolFileReader reader = storage.openFile(missing, 1000)) {
-            assertThatThrownBy(() -> reader.read(0, 100).get(30, SECONDS))
+            assertThatThrownBy(() -> read(reader, 0, 100))
                     .cause()
                     .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("SPOOL_FILE_NOT_FOUND"))
                     .hasMessageContaining("s3://" + BUCKET + "/spool/no-such/0_0.spool");
@@ -182,17 +182,30 @@ public class TestS3Storage
         byte[] content = randomBytes(10_000, 1);
         awaitStorage(storage.putFile(file, List.of(Slices.wrappedBuffer(content, 0, 4000), Slices.wrappedBuffer(content, 4000, 6000))));
         try (SpoolFileReader reader = storage.openFile(file, content.length)) {
-            assertThat(reader.read(0, 100).get(30, SECONDS)).isEqualTo(Slices.wrappedBuffer(content, 0, 100));
-            assertThat(reader.read(9_900, 100).get(30, SECONDS)).isEqualTo(Slices.wrappedBuffer(content, 9_900, 100));
-            assertThat(reader.read(1234, 5000).get(30, SECONDS)).isEqualTo(Slices.wrappedBuffer(content, 1234, 5000));
+            assertThat(read(reader, 0, 100)).isEqualTo(Slices.wrappedBuffer(content, 0, 100));
+            assertThat(read(reader, 9_900, 100)).isEqualTo(Slices.wrappedBuffer(content, 9_900, 100));
+            assertThat(read(reader, 1234, 5000)).isEqualTo(Slices.wrappedBuffer(content, 1234, 5000));
         }
         try (SpoolFileReader reader = storage.openFile(file, content.length + 1)) {
-            assertThatThrownBy(() -> reader.read(0, 100).get(30, SECONDS))
+            assertThatThrownBy(() -> read(reader, 0, 100))
                     .cause()
                     .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("SPOOL_FILE_CORRUPTED"))
                     .hasMessageContaining(file.toString())
                     .hasMessageContaining("10000 bytes");
         }
+    }
+
+    /** Reads into the middle of a larger array, as a reused read buffer may be lent, and checks nothing else moved. */
+    private static Slice read(SpoolFileReader reader, long position, int length)
+            throws Exception
+    {
+        byte[] buffer = new byte[length + 16];
+        java.util.Arrays.fill(buffer, (byte) 0x5A);
+        reader.read(position, Slices.wrappedBuffer(buffer, 8, length)).get(30, SECONDS);
+        for (int i : new int[] {0, 7, length + 8, length + 15}) {
+            assertThat(buffer[i]).as("byte %s outside the target", i).isEqualTo((byte) 0x5A);
+        }
+        return Slices.wrappedBuffer(buffer, 8, length);
     }
 
     @Test
