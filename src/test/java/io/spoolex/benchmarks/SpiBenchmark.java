@@ -348,6 +348,10 @@ public final class SpiBenchmark
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        // the whole heap touched before the clock starts, as in a server that has run for a while: otherwise the
+        // kernel's first-touch page faults (seconds of CPU for a 12 GB heap) land on whichever pass and
+        // configuration first allocates into fresh regions, and moved a read phase's CPU time up to threefold
+        command.add("-XX:+AlwaysPreTouch");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(SpiBenchmark.class.getName());
