@@ -14,6 +14,7 @@
 package io.spoolex.exchange;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.spoolex.format.CompressionScratch;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -23,11 +24,15 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 /**
  * The memory of one sink: equal-sized buffers (one spool block each, a few hundred KB, so never a G1 humongous
- * object whatever the backend's write size) allocated lazily up to a byte budget and reused.
- * Taking a buffer never blocks; instead {@link #isBlocked()} tells the engine to stop adding pages while the
- * buffers in use reach the budget, until writes complete and return theirs.
+ * object whatever the backend's write size) allocated lazily up to a byte budget and reused, for raw blocks,
+ * encoded blocks and compression scratch alike. {@link #isBlocked()} tells the engine to stop adding pages once the
+ * buffers in use reach the budget, until writes complete and return theirs. A page already being added when the
+ * pool runs dry (one page can span many blocks) waits in {@link #take()} for a write to return a buffer, so the pool
+ * never holds more than its budget. That wait always ends: the sink sizes the budget so that the buffers partitions
+ * hold outside of writes can never fill it, so a spent pool always has writes in flight.
  */
 final class SinkBufferPool
+        implements CompressionScratch
 {
     private final int bufferBytes;
     private final long budgetBytes;
@@ -40,6 +45,8 @@ final class SinkBufferPool
     private CompletableFuture<Void> notFull = CompletableFuture.completedFuture(null);
     @GuardedBy("this")
     private boolean closed;
+    @GuardedBy("this")
+    private long waits;
 
     private volatile long allocatedBytes;
     private volatile long peakAllocatedBytes;
@@ -62,8 +69,23 @@ final class SinkBufferPool
         return budgetBytes;
     }
 
+    /** A buffer; waits while the budget is in use (see the class comment), unless the pool is closed. */
     synchronized byte[] take()
     {
+        boolean waited = false;
+        while (inUseBytes + bufferBytes > budgetBytes && !closed) {
+            waited = true;
+            try {
+                wait();
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RuntimeException("interrupted while waiting for a sink buffer", e);
+            }
+        }
+        if (waited) {
+            waits++;
+        }
         inUseBytes += bufferBytes;
         byte[] buffer = free.pollFirst();
         if (buffer == null) {
@@ -74,11 +96,20 @@ final class SinkBufferPool
         return buffer;
     }
 
-    void release(byte[] buffer)
+    @Override
+    public byte[] take(int bytes)
+    {
+        checkArgument(bytes <= bufferBytes, "scratch of %s bytes asked from a pool of %s-byte buffers", bytes, bufferBytes);
+        return take();
+    }
+
+    @Override
+    public void release(byte[] buffer)
     {
         CompletableFuture<Void> unblocked = null;
         synchronized (this) {
             inUseBytes -= bufferBytes;
+            notifyAll();
             if (closed) {
                 allocatedBytes -= bufferBytes;
             }
@@ -126,12 +157,19 @@ final class SinkBufferPool
         return peakAllocatedBytes;
     }
 
+    /** How many times {@link #take()} had to wait for a write to return a buffer. */
+    synchronized long waits()
+    {
+        return waits;
+    }
+
     /** Drops the free buffers; buffers still in use are dropped as they come back. */
     void close()
     {
         CompletableFuture<Void> blocked;
         synchronized (this) {
             closed = true;
+            notifyAll();
             allocatedBytes -= (long) free.size() * bufferBytes;
             free.clear();
             blocked = notFull;

@@ -22,7 +22,6 @@ import io.airlift.slice.Slices;
 import io.airlift.units.DataSize;
 import io.spoolex.config.CompressionCodec;
 import io.spoolex.format.AttemptManifest;
-import io.spoolex.format.CompressionScratch;
 import io.spoolex.format.SpoolFileEncoder;
 import io.spoolex.format.SpoolFileFormat;
 import io.spoolex.format.SpoolFileId;
@@ -52,6 +51,7 @@ import static io.airlift.concurrent.MoreFutures.addExceptionCallback;
 import static io.spoolex.exchange.ExchangeFutures.NOT_BLOCKED;
 import static io.spoolex.format.SpoolFileFormat.PAGE_LENGTH_BYTES;
 import static io.trino.spi.StandardErrorCode.NOT_SUPPORTED;
+import static java.lang.Math.ceilDiv;
 import static java.lang.Math.min;
 import static java.util.Objects.requireNonNull;
 
@@ -73,8 +73,6 @@ public class SpoolexSink
     private final int blockBytes;
     private final int writeBufferBytes;
     private final SinkBufferPool pool;
-    // shared by the encoders of all partitions, so that open files do not each hold a block-sized array
-    private final CompressionScratch compressionScratch = new CompressionScratch();
     private final AtomicReferenceArray<PartitionWriter> writers;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -106,10 +104,14 @@ public class SpoolexSink
         this.writeBufferBytes = storage.writeBufferSize();
         boolean encrypted = handle.key().isPresent();
         int bufferBytes = SpoolFileFormat.headerBytes(encrypted) + SpoolFileEncoder.encodeBufferBytes(blockBytes, encrypted) + SpoolFileFormat.trailerBytes(encrypted);
-        // the pool holds max(partitions * buffers-per-partition, pool minimum) write buffers' worth of bytes;
-        // a partition holds at most one raw block, one write buffer of encoded blocks waiting and one block more,
-        // so with at least two write buffers per partition the waiting buffers alone can never exhaust the pool
-        checkArgument(writeBufferBytes >= 2 * bufferBytes, "storage write buffer %s is too small for blocks of %s", writeBufferBytes, blockBytes);
+        // the pool holds max(partitions * buffers-per-partition, pool minimum) write buffers' worth of bytes, at least
+        // two write buffers per partition. Outside of writes in flight a partition holds at most its raw block, the
+        // encoded blocks waiting for a full write buffer, and, while a block is encoded, an output buffer and a
+        // compression scratch. As long as that fits in two write buffers, the partitions' waiting buffers can never
+        // spend the pool: a spent pool always has a write in flight that will return buffers, so take() never waits
+        // forever
+        long partitionHoldBytes = (ceilDiv(writeBufferBytes, bufferBytes) + 3L) * bufferBytes;
+        checkArgument(partitionHoldBytes <= 2L * writeBufferBytes, "storage write buffer %s is too small for blocks of %s", writeBufferBytes, blockBytes);
         long budgetBytes = Math.max((long) handle.outputPartitionCount() * buffersPerPartition, bufferPoolMinSize) * writeBufferBytes;
         this.pool = new SinkBufferPool(bufferBytes, Math.max(budgetBytes, 2L * writeBufferBytes));
         this.writers = new AtomicReferenceArray<>(handle.outputPartitionCount());
@@ -163,13 +165,13 @@ public class SpoolexSink
     @Override
     public long getMemoryUsage()
     {
-        return pool.allocatedBytes() + compressionScratch.allocatedBytes();
+        return pool.allocatedBytes();
     }
 
     /** The most memory this sink has held at once. */
     public long getPeakMemoryUsage()
     {
-        return pool.peakAllocatedBytes() + compressionScratch.peakAllocatedBytes();
+        return pool.peakAllocatedBytes();
     }
 
     /** The byte budget of this sink's buffer pool. */
@@ -240,7 +242,7 @@ public class SpoolexSink
         CompletableFuture<Void> result = new CompletableFuture<>();
         future.addListener(() -> {
             pool.close();
-            compressionScratch.close();
+            stats.getSinkBufferWaits().update(pool.waits());
             try {
                 Futures.getDone(future);
                 result.complete(null);
@@ -404,7 +406,8 @@ public class SpoolexSink
         {
             sequence++;
             SpoolFileId fileId = new SpoolFileId(handle.exchangeId(), handle.taskPartitionId(), handle.attemptId(), partition, sequence);
-            encoder = new SpoolFileEncoder(fileId, handle.key(), codec, random, compressionScratch);
+            // compression scratch comes out of the pool, lent for one block: shared by all partitions, counted in the budget
+            encoder = new SpoolFileEncoder(fileId, handle.key(), codec, random, pool);
             file = SpoolLayout.dataFile(handle.attemptDirectory(), partition, sequence);
             fileDataBytes = 0;
         }

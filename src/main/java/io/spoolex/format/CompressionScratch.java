@@ -13,74 +13,16 @@
  */
 package io.spoolex.format;
 
-import com.google.errorprone.annotations.concurrent.GuardedBy;
-
-import java.util.ArrayDeque;
-
-import static com.google.common.base.Preconditions.checkArgument;
-
 /**
- * The arrays an encrypting {@link SpoolFileEncoder} compresses a block into before sealing it. One instance serves
- * all encoders of a sink: a sink keeps a file open per output partition, and an array per open file would cost
- * partitions × block size (a quarter of a GB per sink at 1,000 partitions) that nobody accounts for. Here an array is
- * lent for the duration of one block, so a sink holds about as many as it encodes blocks at once, and
- * {@link #allocatedBytes()} says how much that is. Thread-safe.
+ * Where an encrypting {@link SpoolFileEncoder} borrows the array it compresses a block into before sealing it (the
+ * JDK's AES-GCM runs about twice as fast out of place). An array is lent for one block only, so however many files a
+ * sink keeps open (one per output partition), it holds about as many as it encodes blocks at once. A sink lends them
+ * from its buffer pool, so they count against the pool's budget like every other buffer.
  */
-public final class CompressionScratch
+public interface CompressionScratch
 {
-    @GuardedBy("this")
-    private final ArrayDeque<byte[]> free = new ArrayDeque<>();
-    @GuardedBy("this")
-    private long allocatedBytes;
-    @GuardedBy("this")
-    private long peakAllocatedBytes;
-    @GuardedBy("this")
-    private boolean closed;
+    /** An array of at least {@code bytes}; give it back with {@link #release}. May wait for memory. */
+    byte[] take(int bytes);
 
-    /** An array of at least {@code bytes}; give it back with {@link #release}. */
-    synchronized byte[] take(int bytes)
-    {
-        checkArgument(bytes >= 0, "bytes is negative");
-        byte[] array = free.pollFirst();
-        if (array != null && array.length >= bytes) {
-            return array;
-        }
-        if (array != null) {
-            // blocks only grow when a sink's block size does, which it does not: dropping a short array is rare
-            allocatedBytes -= array.length;
-        }
-        allocatedBytes += bytes;
-        peakAllocatedBytes = Math.max(peakAllocatedBytes, allocatedBytes);
-        return new byte[bytes];
-    }
-
-    synchronized void release(byte[] array)
-    {
-        if (closed) {
-            allocatedBytes -= array.length;
-            return;
-        }
-        free.addFirst(array);
-    }
-
-    /** Drops the free arrays, and those lent out when they come back. */
-    public synchronized void close()
-    {
-        closed = true;
-        for (byte[] array : free) {
-            allocatedBytes -= array.length;
-        }
-        free.clear();
-    }
-
-    /** Bytes of the arrays this instance holds (lent out or free). */
-    public synchronized long allocatedBytes()
-    {
-        return allocatedBytes;
-    }
-
-    public synchronized long peakAllocatedBytes()
-    {
-        return peakAllocatedBytes;
-    }
+    void release(byte[] array);
 }

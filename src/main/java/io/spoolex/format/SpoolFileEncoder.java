@@ -65,7 +65,7 @@ public final class SpoolFileEncoder
 
     public SpoolFileEncoder(SpoolFileId fileId, Optional<ExchangeKey> key, CompressionCodec codec, SecureRandom random)
     {
-        this(fileId, key, codec, random, new CompressionScratch());
+        this(fileId, key, codec, random, new SharedCompressionScratch());
     }
 
     /** An encoder borrowing its compression scratch arrays from {@code scratch}, which it may share with other encoders. */

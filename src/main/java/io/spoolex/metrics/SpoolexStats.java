@@ -38,6 +38,7 @@ public class SpoolexStats
     private final CounterStat blocksCompressed = new CounterStat();
     private final CounterStat blocksStoredRaw = new CounterStat();
     private final CounterStat sinkBlocked = new CounterStat();
+    private final CounterStat sinkBufferWaits = new CounterStat();
     private final CounterStat sinkFailures = new CounterStat();
     private final DistributionStat fileStorageBytes = new DistributionStat();
 
@@ -130,6 +131,14 @@ public class SpoolexStats
     public CounterStat getSinkBlocked()
     {
         return sinkBlocked;
+    }
+
+    /** Times a page being added waited inside the sink for a write to return a buffer (its pool was spent). */
+    @Managed
+    @Nested
+    public CounterStat getSinkBufferWaits()
+    {
+        return sinkBufferWaits;
     }
 
     @Managed

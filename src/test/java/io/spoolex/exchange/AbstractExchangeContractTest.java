@@ -52,6 +52,7 @@ import static io.spoolex.exchange.ExchangeTestKit.sourceHandles;
 import static io.spoolex.exchange.ExchangeTestKit.write;
 import static io.spoolex.exchange.TestPages.page;
 import static io.trino.spi.ErrorType.USER_ERROR;
+import static java.lang.Math.toIntExact;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -398,6 +399,43 @@ public abstract class AbstractExchangeContractTest
         finish(sink);
         assertThat(sink.getPeakMemoryUsage()).isPositive().isLessThanOrEqualTo(budget);
         assertThat(sink.getMemoryUsage()).isZero();
+        exchange.close();
+    }
+
+    /**
+     * Pages several times the size of the sink's pool, added without waiting on isBlocked() (the engine adds the page
+     * it holds even when the pool is nearly spent): the sink waits inside add() for writes to return buffers rather
+     * than go above its pool, and every byte arrives.
+     */
+    @Test
+    public void testPagesLargerThanThePoolNeverTakeTheSinkAboveIt()
+    {
+        // the smallest pool: two write buffers per partition
+        ExchangeManager manager = createManager(Map.of("exchange.max-page-storage-size", "64MB", "exchange.sink-buffer-pool-min-size", "2"));
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 2, false);
+        ExchangeSinkHandle task = exchange.addSink(0);
+        exchange.noMoreSinks();
+        SpoolexSink sink = (SpoolexSink) createSink(manager, exchange, task, 0);
+        long budget = sink.getMemoryBudget();
+        int pageBytes = toIntExact(budget + budget / 3 + 17);
+        int pagesPerPartition = 2;
+        for (int index = 0; index < pagesPerPartition; index++) {
+            for (int partition = 0; partition < 2; partition++) {
+                sink.add(partition, page(0, 0, partition, index, pageBytes));
+                assertThat(sink.getMemoryUsage()).isLessThanOrEqualTo(budget);
+            }
+        }
+        finish(sink);
+        assertThat(sink.getPeakMemoryUsage()).isPositive().isLessThanOrEqualTo(budget);
+        assertThat(sink.getMemoryUsage()).isZero();
+        exchange.sinkFinished(task, 0);
+        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        for (int partition = 0; partition < 2; partition++) {
+            int expectedPartition = partition;
+            List<ExchangeSourceHandle> ofPartition = handles.stream().filter(handle -> handle.getPartitionId() == expectedPartition).toList();
+            assertThat(readAll(manager, ofPartition, finalSelector(exchange.getId(), Map.of(0, 0), 1)))
+                    .containsExactlyElementsOf(pages(0, 0, partition, pagesPerPartition, pageBytes));
+        }
         exchange.close();
     }
 

@@ -54,7 +54,7 @@ final class SpoolFileFixture
     /** Encodes the pages as the sink does: length-prefixed records cut into blocks of {@code blockSize} raw bytes. */
     static EncodedFile encode(SpoolFileId id, Optional<ExchangeKey> key, CompressionCodec codec, List<Slice> pages, int blockSize)
     {
-        return encode(id, key, codec, pages, blockSize, new CompressionScratch());
+        return encode(id, key, codec, pages, blockSize, new SharedCompressionScratch());
     }
 
     static EncodedFile encode(SpoolFileId id, Optional<ExchangeKey> key, CompressionCodec codec, List<Slice> pages, int blockSize, CompressionScratch scratch)

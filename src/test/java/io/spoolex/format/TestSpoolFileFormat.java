@@ -82,7 +82,7 @@ public class TestSpoolFileFormat
     public void testEncodersShareOneScratchArray()
     {
         // a sink's files all borrow from one scratch: many files cost one block-sized array, and each still decodes
-        CompressionScratch scratch = new CompressionScratch();
+        SharedCompressionScratch scratch = new SharedCompressionScratch();
         Optional<ExchangeKey> key = key(true);
         int blockSize = 64 * 1024;
         for (int fileIndex = 0; fileIndex < 20; fileIndex++) {
