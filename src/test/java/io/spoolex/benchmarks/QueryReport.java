@@ -212,6 +212,9 @@ final class QueryReport
                 .reduce((left, right) -> left + ", " + right)
                 .orElseThrow()));
         text.append(".\n");
+        long bufferWaits = runs.stream().mapToLong(run -> run.spooled().sinkBufferWaits()).sum();
+        text.append("\nPages that found their Spoolex sink's buffer pool spent and waited inside the sink for a write (JMX `SinkBufferWaits`), all measured A runs: %d.\n"
+                .formatted(bufferWaits));
 
         text.append("\nMachine:\n\n");
         machine.forEach((name, value) -> text.append("- %s: %s\n".formatted(name, value)));

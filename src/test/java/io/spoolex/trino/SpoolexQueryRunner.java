@@ -92,9 +92,9 @@ public final class SpoolexQueryRunner
     }
 
     /** A snapshot of the counters that show data went through Spoolex. */
-    public record SpoolexCounters(long sinksFinished, long sinksAborted, long filesWritten, long sinkPageBytes, long sinkStorageBytes, long filesRead, long sourcePageBytes)
+    public record SpoolexCounters(long sinksFinished, long sinksAborted, long filesWritten, long sinkPageBytes, long sinkStorageBytes, long filesRead, long sourcePageBytes, long sinkBufferWaits)
     {
-        public static final SpoolexCounters ZERO = new SpoolexCounters(0, 0, 0, 0, 0, 0, 0);
+        public static final SpoolexCounters ZERO = new SpoolexCounters(0, 0, 0, 0, 0, 0, 0, 0);
 
         static SpoolexCounters of(SpoolexStats stats)
         {
@@ -105,7 +105,8 @@ public final class SpoolexQueryRunner
                     stats.getSinkPageBytes().getTotalCount(),
                     stats.getSinkStorageBytes().getTotalCount(),
                     stats.getFilesRead().getTotalCount(),
-                    stats.getSourcePageBytes().getTotalCount());
+                    stats.getSourcePageBytes().getTotalCount(),
+                    stats.getSinkBufferWaits().getTotalCount());
         }
 
         public SpoolexCounters plus(SpoolexCounters other)
@@ -117,7 +118,8 @@ public final class SpoolexQueryRunner
                     sinkPageBytes + other.sinkPageBytes,
                     sinkStorageBytes + other.sinkStorageBytes,
                     filesRead + other.filesRead,
-                    sourcePageBytes + other.sourcePageBytes);
+                    sourcePageBytes + other.sourcePageBytes,
+                    sinkBufferWaits + other.sinkBufferWaits);
         }
 
         public SpoolexCounters minus(SpoolexCounters other)
@@ -129,7 +131,8 @@ public final class SpoolexQueryRunner
                     sinkPageBytes - other.sinkPageBytes,
                     sinkStorageBytes - other.sinkStorageBytes,
                     filesRead - other.filesRead,
-                    sourcePageBytes - other.sourcePageBytes);
+                    sourcePageBytes - other.sourcePageBytes,
+                    sinkBufferWaits - other.sinkBufferWaits);
         }
     }
 
