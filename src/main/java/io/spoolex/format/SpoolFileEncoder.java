@@ -63,11 +63,6 @@ public final class SpoolFileEncoder
     private long rawBytes;
     private long fileBytes;
 
-    public SpoolFileEncoder(SpoolFileId fileId, Optional<ExchangeKey> key, CompressionCodec codec, SecureRandom random)
-    {
-        this(fileId, key, codec, random, new SharedCompressionScratch());
-    }
-
     /** An encoder borrowing its compression scratch arrays from {@code scratch}, which it may share with other encoders. */
     public SpoolFileEncoder(SpoolFileId fileId, Optional<ExchangeKey> key, CompressionCodec codec, SecureRandom random, CompressionScratch scratch)
     {

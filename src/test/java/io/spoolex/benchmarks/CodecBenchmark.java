@@ -20,6 +20,7 @@ import io.spoolex.exchange.TestPages;
 import io.spoolex.format.ExchangeKey;
 import io.spoolex.format.PageAssembler;
 import io.spoolex.format.SpoolFileDecoder;
+import io.spoolex.format.SharedCompressionScratch;
 import io.spoolex.format.SpoolFileEncoder;
 import io.spoolex.format.SpoolFileFormat;
 import io.spoolex.format.SpoolFileId;
@@ -124,6 +125,8 @@ public class CodecBenchmark
         byte[] encodedFile;
         int encodedChecksum;
         final SecureRandom random = new SecureRandom();
+        // reused across invocations, as a sink reuses its pool's buffers
+        final SharedCompressionScratch scratch = new SharedCompressionScratch();
 
         @Setup(Level.Trial)
         public void setup()
@@ -133,7 +136,7 @@ public class CodecBenchmark
             key = format.endsWith("AES") ? Optional.of(ExchangeKey.random(random)) : Optional.empty();
             output = new byte[SpoolFileFormat.headerBytes(true) + SpoolFileEncoder.encodeBufferBytes(blockSize, true) + SpoolFileFormat.trailerBytes(true)];
             ByteArrayOutputStream file = new ByteArrayOutputStream();
-            SpoolFileEncoder encoder = new SpoolFileEncoder(FILE, key, codec, random);
+            SpoolFileEncoder encoder = new SpoolFileEncoder(FILE, key, codec, random, scratch);
             file.write(output, 0, encoder.writeHeader(output, 0));
             for (int offset = 0; offset < records.length; offset += blockSize) {
                 file.write(output, 0, encoder.encodeBlock(records, offset, Math.min(blockSize, records.length - offset), output, 0));
@@ -199,7 +202,7 @@ public class CodecBenchmark
     @Benchmark
     public long encode(SpoolFile state)
     {
-        SpoolFileEncoder encoder = new SpoolFileEncoder(FILE, state.key, state.codec, state.random);
+        SpoolFileEncoder encoder = new SpoolFileEncoder(FILE, state.key, state.codec, state.random, state.scratch);
         encoder.writeHeader(state.output, 0);
         for (int offset = 0; offset < state.records.length; offset += state.blockSize) {
             encoder.encodeBlock(state.records, offset, Math.min(state.blockSize, state.records.length - offset), state.output, 0);

@@ -403,7 +403,7 @@ public abstract class AbstractExchangeContractTest
     }
 
     /**
-     * Pages several times the size of the sink's pool, added without waiting on isBlocked() (the engine adds the page
+     * Pages larger than the sink's whole pool (4/3 of it), added without waiting on isBlocked() (the engine adds the page
      * it holds even when the pool is nearly spent): the sink waits inside add() for writes to return buffers rather
      * than go above its pool, and every byte arrives.
      */

@@ -20,9 +20,9 @@ import java.util.ArrayDeque;
 import static com.google.common.base.Preconditions.checkArgument;
 
 /**
- * Scratch arrays kept for reuse, for encoders with no memory pool to borrow from (codec benchmarks, tests). One
- * instance can serve many encoders: it holds about as many arrays as blocks are encoded at once, and
- * {@link #allocatedBytes()} says how much that is. Thread-safe.
+ * Scratch arrays kept for reuse, for encoders outside a sink (codec benchmark, format tests), which have no buffer
+ * pool to borrow from. One instance can serve many encoders: it holds about as many arrays as blocks are encoded at
+ * once, and {@link #allocatedBytes()} says how much that is. Thread-safe.
  */
 public final class SharedCompressionScratch
         implements CompressionScratch
