@@ -14,20 +14,24 @@
 package io.spoolex;
 
 import com.google.common.collect.ImmutableList;
-import io.spoolex.config.BaseDirectories;
 import io.spoolex.exchange.SpoolexExchangeManagerFactory;
+import io.spoolex.storage.local.LocalStorageBackend;
+import io.spoolex.storage.s3.S3StorageBackend;
 import io.trino.spi.Plugin;
 import io.trino.spi.exchange.ExchangeManagerFactory;
 
 /**
- * The Trino plugin: registers the {@code filesystem} exchange manager (local disk, S3, GCS, Azure).
+ * The Trino plugin of {@code plugin/exchange-filesystem/}: registers the {@code filesystem} exchange manager with
+ * the storage backends it offers (local and shared file systems; S3, S3-compatible stores and GCS through its S3 API).
  */
 public class SpoolexPlugin
         implements Plugin
 {
+    public static final String FILESYSTEM_FACTORY = "filesystem";
+
     @Override
     public Iterable<ExchangeManagerFactory> getExchangeManagerFactories()
     {
-        return ImmutableList.of(new SpoolexExchangeManagerFactory(BaseDirectories.FILESYSTEM_FACTORY));
+        return ImmutableList.of(new SpoolexExchangeManagerFactory(FILESYSTEM_FACTORY, ImmutableList.of(new LocalStorageBackend(), new S3StorageBackend())));
     }
 }

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.TreeSet;
 
 import static io.trino.spi.StandardErrorCode.CONFIGURATION_INVALID;
 import static io.trino.spi.StandardErrorCode.NOT_SUPPORTED;
@@ -32,11 +33,7 @@ import static java.util.Objects.requireNonNull;
  */
 public record BaseDirectories(String scheme, List<URI> uris)
 {
-    public static final String FILESYSTEM_FACTORY = "filesystem";
-    public static final String HDFS_FACTORY = "hdfs";
-
-    private static final Set<String> FILESYSTEM_SCHEMES = Set.of("file", "s3", "gs", "abfs", "abfss");
-    private static final String PROPERTY = "exchange.base-directories";
+    public static final String PROPERTY = "exchange.base-directories";
 
     public BaseDirectories
     {
@@ -45,11 +42,11 @@ public record BaseDirectories(String scheme, List<URI> uris)
     }
 
     /**
-     * @param factoryName {@code filesystem} or {@code hdfs}; under {@code hdfs} a scheme-less {@code host:port/path}
-     * means {@code hdfs://host:port/path}, as in Trino's documented examples
-     * @param anyHadoopScheme {@code exchange.hdfs.skip-directory-scheme-validation}
+     * @param schemes the schemes the exchange manager's storage backends serve; where {@code hdfs} is one of them, a
+     * scheme-less {@code host:port/path} means {@code hdfs://host:port/path}, as in Trino's documented examples
+     * @param factoryName the exchange manager's name, for the error about an unsupported scheme
      */
-    public static BaseDirectories parse(List<String> directories, String factoryName, boolean anyHadoopScheme)
+    public static BaseDirectories parse(List<String> directories, Set<String> schemes, String factoryName)
     {
         if (directories.isEmpty()) {
             throw new TrinoException(CONFIGURATION_INVALID, PROPERTY + " must list at least one base directory");
@@ -57,7 +54,7 @@ public record BaseDirectories(String scheme, List<URI> uris)
         ImmutableList.Builder<URI> uris = ImmutableList.builder();
         String scheme = null;
         for (String directory : directories) {
-            URI uri = toUri(directory, factoryName);
+            URI uri = toUri(directory, schemes.contains("hdfs"));
             String uriScheme = uri.getScheme().toLowerCase(Locale.ENGLISH);
             if (scheme != null && !scheme.equals(uriScheme)) {
                 throw new TrinoException(CONFIGURATION_INVALID, "%s mixes URI schemes (%s and %s): all base directories must be on one storage".formatted(PROPERTY, scheme, uriScheme));
@@ -65,23 +62,21 @@ public record BaseDirectories(String scheme, List<URI> uris)
             scheme = uriScheme;
             uris.add(uri);
         }
-        boolean supported = factoryName.equals(HDFS_FACTORY)
-                ? scheme.equals("hdfs") || anyHadoopScheme
-                : FILESYSTEM_SCHEMES.contains(scheme);
-        if (!supported) {
-            throw new TrinoException(NOT_SUPPORTED, "Scheme %s is not supported as exchange spooling storage in exchange manager type %s (%s)".formatted(scheme, factoryName, PROPERTY));
+        if (!schemes.contains(scheme)) {
+            throw new TrinoException(NOT_SUPPORTED, "Scheme %s is not supported as exchange spooling storage in exchange manager type %s (%s; supported: %s)"
+                    .formatted(scheme, factoryName, PROPERTY, String.join(", ", new TreeSet<>(schemes))));
         }
         return new BaseDirectories(scheme, uris.build());
     }
 
-    private static URI toUri(String directory, String factoryName)
+    private static URI toUri(String directory, boolean hdfs)
     {
         String value = directory.trim();
         if (value.startsWith("/")) {
             // a bare absolute path is a local directory
             return withTrailingSlash(Path.of(value).toUri().normalize());
         }
-        if (!value.contains(":/") && factoryName.equals(HDFS_FACTORY)) {
+        if (!value.contains(":/") && hdfs) {
             value = "hdfs://" + value;
         }
         URI uri;

@@ -13,41 +13,14 @@
  */
 package io.spoolex.exchange;
 
-import com.google.common.util.concurrent.FutureCallback;
-import com.google.common.util.concurrent.Futures;
-import com.google.common.util.concurrent.ListenableFuture;
-
 import java.util.concurrent.CompletableFuture;
 
-import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
-
 /**
- * Bridges Guava futures (storage) and the {@link CompletableFuture}s the SPI returns, without letting the engine's
- * cancellation of a returned future cancel the storage operation underneath.
+ * Futures shared by the sink and the source.
  */
 final class ExchangeFutures
 {
     static final CompletableFuture<Void> NOT_BLOCKED = CompletableFuture.completedFuture(null);
 
     private ExchangeFutures() {}
-
-    static <T> CompletableFuture<T> toCompletableFuture(ListenableFuture<T> future)
-    {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        Futures.addCallback(future, new FutureCallback<>()
-        {
-            @Override
-            public void onSuccess(T value)
-            {
-                result.complete(value);
-            }
-
-            @Override
-            public void onFailure(Throwable t)
-            {
-                result.completeExceptionally(t);
-            }
-        }, directExecutor());
-        return result;
-    }
 }

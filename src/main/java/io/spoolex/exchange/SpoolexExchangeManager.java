@@ -22,6 +22,7 @@ import io.spoolex.format.ExchangeKey;
 import io.spoolex.format.SpoolFileFormat;
 import io.spoolex.metrics.SpoolexStats;
 import io.spoolex.storage.SpoolStorage;
+import io.spoolex.storage.StorageWriteLimits;
 import io.trino.spi.TrinoException;
 import io.trino.spi.exchange.Exchange;
 import io.trino.spi.exchange.ExchangeContext;
@@ -47,18 +48,20 @@ public class SpoolexExchangeManager
     private final ExchangeConfig config;
     private final BaseDirectories baseDirectories;
     private final SpoolStorage storage;
+    private final StorageWriteLimits writeLimits;
     private final SpoolexStats stats;
     private final CompressionCodec compressionCodec;
     private final SecureRandom random = new SecureRandom();
     private final ExecutorService executor = newCachedThreadPool(daemonThreadsNamed("spoolex-exchange-%s"));
 
     @Inject
-    public SpoolexExchangeManager(LifeCycleManager lifeCycleManager, ExchangeConfig config, BaseDirectories baseDirectories, SpoolStorage storage, SpoolexStats stats)
+    public SpoolexExchangeManager(LifeCycleManager lifeCycleManager, ExchangeConfig config, BaseDirectories baseDirectories, SpoolStorage storage, StorageWriteLimits writeLimits, SpoolexStats stats)
     {
         this.lifeCycleManager = requireNonNull(lifeCycleManager, "lifeCycleManager is null");
         this.config = requireNonNull(config, "config is null");
         this.baseDirectories = requireNonNull(baseDirectories, "baseDirectories is null");
         this.storage = requireNonNull(storage, "storage is null");
+        this.writeLimits = requireNonNull(writeLimits, "writeLimits is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.compressionCodec = config.resolveCompressionCodec();
     }
@@ -90,6 +93,7 @@ public class SpoolexExchangeManager
     {
         return new SpoolexSink(
                 storage,
+                writeLimits,
                 stats,
                 (SpoolexSinkInstanceHandle) handle,
                 compressionCodec,

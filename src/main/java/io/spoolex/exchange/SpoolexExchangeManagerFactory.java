@@ -13,28 +13,43 @@
  */
 package io.spoolex.exchange;
 
+import com.google.common.collect.ImmutableList;
 import com.google.inject.Injector;
 import io.airlift.bootstrap.Bootstrap;
+import io.spoolex.metrics.SpoolexJmxModule;
+import io.spoolex.storage.SpoolStorageBackend;
 import io.trino.spi.exchange.ExchangeManager;
 import io.trino.spi.exchange.ExchangeManagerContext;
 import io.trino.spi.exchange.ExchangeManagerFactory;
 
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
+import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
 /**
- * {@code exchange-manager.name=filesystem} or {@code hdfs}: builds an exchange manager from
- * {@code etc/exchange-manager.properties}. Unknown or invalid properties fail here, naming the property.
+ * An exchange manager name ({@code exchange-manager.name}) with the storage backends it offers: builds the exchange
+ * manager from {@code etc/exchange-manager.properties}. Unknown or invalid properties fail here, naming the property.
  */
 public class SpoolexExchangeManagerFactory
         implements ExchangeManagerFactory
 {
     private final String name;
+    private final List<SpoolStorageBackend> backends;
 
-    public SpoolexExchangeManagerFactory(String name)
+    public SpoolexExchangeManagerFactory(String name, List<SpoolStorageBackend> backends)
     {
         this.name = requireNonNull(name, "name is null");
+        this.backends = ImmutableList.copyOf(requireNonNull(backends, "backends is null"));
+        Set<String> schemes = new HashSet<>();
+        for (SpoolStorageBackend backend : this.backends) {
+            for (String scheme : backend.schemes()) {
+                checkArgument(schemes.add(scheme), "scheme %s is served by two storage backends of exchange manager %s", scheme, name);
+            }
+        }
     }
 
     @Override
@@ -47,12 +62,20 @@ public class SpoolexExchangeManagerFactory
     public ExchangeManager create(Map<String, String> config, ExchangeManagerContext context)
     {
         requireNonNull(config, "config is null");
-        Bootstrap app = new Bootstrap("io.spoolex.bootstrap." + name, new SpoolexModule(name));
-        Injector injector = app
-                .doNotInitializeLogging()
-                .disableSystemProperties()
-                .setRequiredConfigurationProperties(config)
-                .initialize();
-        return injector.getInstance(SpoolexExchangeManager.class);
+        SpoolexJmxModule jmx = new SpoolexJmxModule(name);
+        Bootstrap app = new Bootstrap("io.spoolex.bootstrap." + name, new SpoolexModule(name, backends, jmx));
+        try {
+            Injector injector = app
+                    .doNotInitializeLogging()
+                    .disableSystemProperties()
+                    .setRequiredConfigurationProperties(config)
+                    .initialize();
+            return injector.getInstance(SpoolexExchangeManager.class);
+        }
+        catch (RuntimeException e) {
+            // beans exported before the failure would otherwise stay, stale, under the names a working manager needs
+            jmx.unregisterAll();
+            throw e;
+        }
     }
 }

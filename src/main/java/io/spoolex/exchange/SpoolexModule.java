@@ -13,34 +13,44 @@
  */
 package io.spoolex.exchange;
 
+import com.google.common.collect.ImmutableList;
 import com.google.inject.Binder;
 import com.google.inject.Scopes;
 import io.airlift.configuration.AbstractConfigurationAwareModule;
 import io.spoolex.config.BaseDirectories;
 import io.spoolex.config.ExchangeConfig;
+import io.spoolex.format.SpoolFileFormat;
+import io.spoolex.metrics.SpoolexJmxModule;
 import io.spoolex.metrics.SpoolexStats;
-import io.spoolex.metrics.StatsExporter;
-import io.spoolex.storage.SpoolStorage;
-import io.spoolex.storage.local.LocalSpoolStorage;
-import io.spoolex.storage.s3.S3Dialect;
-import io.spoolex.storage.s3.S3StorageModule;
+import io.spoolex.storage.SpoolStorageBackend;
+import io.spoolex.storage.SpoolStorageModule;
+import io.spoolex.storage.StorageWriteLimits;
 import io.trino.spi.TrinoException;
 
+import java.util.List;
+import java.util.Set;
+
+import static com.google.common.collect.ImmutableSet.toImmutableSet;
 import static io.airlift.configuration.ConfigBinder.configBinder;
-import static io.trino.spi.StandardErrorCode.NOT_SUPPORTED;
 import static java.util.Objects.requireNonNull;
+import static org.weakref.jmx.guice.ExportBinder.newExporter;
 
 /**
- * Wires one exchange manager: the core config, the storage picked by the scheme of the base directories, stats.
+ * Wires one exchange manager: the core config, the storage backend chosen by the scheme of the base directories
+ * (its module is installed only then), JMX and stats.
  */
 public class SpoolexModule
         extends AbstractConfigurationAwareModule
 {
     private final String factoryName;
+    private final List<SpoolStorageBackend> backends;
+    private final SpoolexJmxModule jmx;
 
-    public SpoolexModule(String factoryName)
+    public SpoolexModule(String factoryName, List<SpoolStorageBackend> backends, SpoolexJmxModule jmx)
     {
         this.factoryName = requireNonNull(factoryName, "factoryName is null");
+        this.backends = ImmutableList.copyOf(requireNonNull(backends, "backends is null"));
+        this.jmx = requireNonNull(jmx, "jmx is null");
     }
 
     @Override
@@ -52,27 +62,37 @@ public class SpoolexModule
             // reported by the config's own validation, which names the property
             return;
         }
+        Set<String> schemes = backends.stream()
+                .flatMap(backend -> backend.schemes().stream())
+                .collect(toImmutableSet());
         BaseDirectories baseDirectories;
         try {
-            baseDirectories = BaseDirectories.parse(config.getBaseDirectories(), factoryName, false);
+            baseDirectories = BaseDirectories.parse(config.getBaseDirectories(), schemes, factoryName);
         }
         catch (TrinoException e) {
             binder.addError(e);
             return;
         }
         binder.bind(BaseDirectories.class).toInstance(baseDirectories);
-
-        switch (baseDirectories.scheme()) {
-            case "file" -> binder.bind(SpoolStorage.class).to(LocalSpoolStorage.class).in(Scopes.SINGLETON);
-            case "s3", "gs" -> install(new S3StorageModule(S3Dialect.forScheme(baseDirectories.scheme())));
-            default -> {
-                binder.addError(new TrinoException(NOT_SUPPORTED, "Storage for %s:// base directories is not available in this Spoolex version (exchange.base-directories)".formatted(baseDirectories.scheme())));
-                return;
-            }
+        SpoolStorageBackend backend = backends.stream()
+                .filter(candidate -> candidate.schemes().contains(baseDirectories.scheme()))
+                .findFirst()
+                .orElseThrow();
+        SpoolStorageModule storage = backend.module(baseDirectories);
+        install(storage);
+        StorageWriteLimits writeLimits = storage.writeLimits();
+        try {
+            SpoolexSink.checkStorageLimits(writeLimits, SpoolFileFormat.DEFAULT_BLOCK_SIZE, config.isEncryptionEnabled(), config.getSinkMaxFileSize(), config.getMaxPageStorageSize());
         }
+        catch (TrinoException e) {
+            binder.addError(e);
+            return;
+        }
+        binder.bind(StorageWriteLimits.class).toInstance(writeLimits);
 
+        install(jmx);
         binder.bind(SpoolexStats.class).in(Scopes.SINGLETON);
-        binder.bind(StatsExporter.class).toInstance(new StatsExporter(factoryName));
+        newExporter(binder).export(SpoolexStats.class).withGeneratedName();
         binder.bind(SpoolexExchangeManager.class).in(Scopes.SINGLETON);
     }
 }

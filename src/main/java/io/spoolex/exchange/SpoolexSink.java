@@ -17,6 +17,7 @@ import com.google.common.collect.ImmutableList;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.airlift.log.Logger;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
 import io.airlift.units.DataSize;
@@ -28,6 +29,7 @@ import io.spoolex.format.SpoolFileId;
 import io.spoolex.metrics.SpoolexStats;
 import io.spoolex.storage.SpoolFileWriter;
 import io.spoolex.storage.SpoolStorage;
+import io.spoolex.storage.StorageWriteLimits;
 import io.trino.spi.TrinoException;
 import io.trino.spi.exchange.ExchangeSink;
 import io.trino.spi.exchange.ExchangeSinkInstanceHandle;
@@ -45,11 +47,13 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Throwables.throwIfUnchecked;
+import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
 import static com.google.common.util.concurrent.Futures.immediateVoidFuture;
 import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
 import static io.airlift.concurrent.MoreFutures.addExceptionCallback;
 import static io.spoolex.exchange.ExchangeFutures.NOT_BLOCKED;
 import static io.spoolex.format.SpoolFileFormat.PAGE_LENGTH_BYTES;
+import static io.trino.spi.StandardErrorCode.CONFIGURATION_INVALID;
 import static io.trino.spi.StandardErrorCode.NOT_SUPPORTED;
 import static java.lang.Math.ceilDiv;
 import static java.lang.Math.min;
@@ -58,11 +62,13 @@ import static java.util.Objects.requireNonNull;
 /**
  * Writes one task attempt's output: a chain of spool files per output partition, then the manifest that commits
  * them. Pages are packed into blocks; full blocks are encoded (compressed, sealed) on the calling thread into pool
- * buffers, and every {@code writeBufferSize} bytes of them go to storage asynchronously.
+ * buffers, and every {@link StorageWriteLimits#writeBytes()} bytes of them go to storage asynchronously.
  */
 public class SpoolexSink
         implements ExchangeSink
 {
+    private static final Logger log = Logger.get(SpoolexSink.class);
+
     private final SpoolStorage storage;
     private final SpoolexStats stats;
     private final SpoolexSinkInstanceHandle handle;
@@ -72,6 +78,8 @@ public class SpoolexSink
     private final long maxFileDataBytes;
     private final int blockBytes;
     private final int writeBufferBytes;
+    private final int writeAlignment;
+    private final int maxWritesPerFile;
     private final SinkBufferPool pool;
     private final AtomicReferenceArray<PartitionWriter> writers;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -83,6 +91,7 @@ public class SpoolexSink
 
     public SpoolexSink(
             SpoolStorage storage,
+            StorageWriteLimits writeLimits,
             SpoolexStats stats,
             SpoolexSinkInstanceHandle handle,
             CompressionCodec codec,
@@ -101,20 +110,64 @@ public class SpoolexSink
         this.maxPageStorageBytes = Math.toIntExact(maxPageStorageSize.toBytes());
         this.maxFileDataBytes = maxFileSize.toBytes();
         this.blockBytes = blockBytes;
-        this.writeBufferBytes = storage.writeBufferSize();
-        boolean encrypted = handle.key().isPresent();
-        int bufferBytes = SpoolFileFormat.headerBytes(encrypted) + SpoolFileEncoder.encodeBufferBytes(blockBytes, encrypted) + SpoolFileFormat.trailerBytes(encrypted);
+        this.writeBufferBytes = writeLimits.writeBytes();
+        this.writeAlignment = writeLimits.writeAlignment();
+        this.maxWritesPerFile = writeLimits.maxWritesPerFile();
+        int bufferBytes = bufferBytes(blockBytes, handle.key().isPresent());
         // the pool holds max(partitions * buffers-per-partition, pool minimum) write buffers' worth of bytes, at least
-        // two write buffers per partition. Outside of writes in flight a partition holds at most its raw block, the
-        // encoded blocks waiting for a full write buffer, and, while a block is encoded, an output buffer and a
-        // compression scratch. As long as that fits in two write buffers, the partitions' waiting buffers can never
-        // spend the pool: a spent pool always has a write in flight that will return buffers, so take() never waits
-        // forever
-        long partitionHoldBytes = (ceilDiv(writeBufferBytes, bufferBytes) + 3L) * bufferBytes;
-        checkArgument(partitionHoldBytes <= 2L * writeBufferBytes, "storage write buffer %s is too small for blocks of %s", writeBufferBytes, blockBytes);
+        // two write buffers per partition, which checkStorageLimits made sure is more than a partition ever holds
+        // outside of writes in flight: a spent pool always has a write in flight that will return buffers
         long budgetBytes = Math.max((long) handle.outputPartitionCount() * buffersPerPartition, bufferPoolMinSize) * writeBufferBytes;
         this.pool = new SinkBufferPool(bufferBytes, Math.max(budgetBytes, 2L * writeBufferBytes));
         this.writers = new AtomicReferenceArray<>(handle.outputPartitionCount());
+    }
+
+    /** One pool buffer: a block encoded with the file's header or trailer beside it. */
+    private static int bufferBytes(int blockBytes, boolean encrypted)
+    {
+        return SpoolFileFormat.headerBytes(encrypted) + SpoolFileEncoder.encodeBufferBytes(blockBytes, encrypted) + SpoolFileFormat.trailerBytes(encrypted);
+    }
+
+    /**
+     * Checks, once when the exchange manager is built, that sinks can write to a storage with these limits; throws a
+     * configuration error naming the properties to change otherwise.
+     */
+    static void checkStorageLimits(StorageWriteLimits limits, int blockBytes, boolean encrypted, DataSize maxFileSize, DataSize maxPageStorageSize)
+    {
+        int bufferBytes = bufferBytes(blockBytes, encrypted);
+        long writeBytes = limits.writeBytes();
+        String writeSize = "%s (%s)".formatted(limits.describeWriteBytes(), DataSize.succinctBytes(writeBytes));
+        // outside of writes in flight a partition holds at most its raw block, the encoded blocks waiting for a full
+        // write, and, while a block is encoded, an output buffer and a compression scratch; that must fit in the two
+        // writes per partition the pool's budget guarantees, or the waiting buffers could spend the pool with no
+        // write in flight to return any, and the sink would wait forever
+        long partitionHoldBytes = (ceilDiv(writeBytes, bufferBytes) + 3L) * bufferBytes;
+        if (partitionHoldBytes > 2L * writeBytes) {
+            throw configurationError("%s is too small for spool blocks of %s: sinks need writes of at least %s", writeSize, DataSize.succinctBytes(blockBytes), DataSize.succinctBytes(ceilDiv(partitionHoldBytes, 2)));
+        }
+        if (writeBytes < limits.minWriteBytes()) {
+            throw configurationError("%s is smaller than the smallest write the storage takes, %s", writeSize, DataSize.succinctBytes(limits.minWriteBytes()));
+        }
+        // a write carries the write size and at most one encoded block more
+        if (writeBytes + bufferBytes > limits.maxWriteBytes()) {
+            throw configurationError("%s is too large: with one spool block more it exceeds the largest write the storage takes, %s", writeSize, DataSize.succinctBytes(limits.maxWriteBytes()));
+        }
+        if (limits.writeAlignment() > 1 && (writeBytes % limits.writeAlignment() != 0 || limits.writeAlignment() > bufferBytes)) {
+            throw configurationError("%s must be a multiple of %s, the storage's write alignment", writeSize, DataSize.succinctBytes(limits.writeAlignment()));
+        }
+        // a file's stored bytes exceed its page bytes by its page lengths and block framing: about 1% for pages of a
+        // few hundred bytes; a file of tiny pages that needs more writes is rolled over early (see PartitionWriter.add)
+        long largestFileBytes = maxFileSize.toBytes() + maxFileSize.toBytes() / 64 + maxPageStorageSize.toBytes() + bufferBytes;
+        long writes = ceilDiv(largestFileBytes, writeBytes);
+        if (writes > limits.maxWritesPerFile()) {
+            throw configurationError("exchange.sink-max-file-size (%s) needs up to %s writes of %s per spool file, more than the storage takes for one file (%s): raise %s or lower exchange.sink-max-file-size",
+                    maxFileSize, writes, writeSize, limits.maxWritesPerFile(), limits.describeWriteBytes());
+        }
+    }
+
+    private static TrinoException configurationError(String format, Object... arguments)
+    {
+        return new TrinoException(CONFIGURATION_INVALID, "Invalid configuration: " + format.formatted(arguments));
     }
 
     @Override
@@ -189,7 +242,7 @@ public class SpoolexSink
         closed = true;
         Throwable failed = failure.get();
         if (failed != null) {
-            return releaseMemoryThen(Futures.transformAsync(discard(), _ -> Futures.immediateFailedFuture(failed), directExecutor()));
+            return releaseMemoryThen(discardThenFail(failed));
         }
         try {
             for (int partition = 0; partition < writers.length(); partition++) {
@@ -201,7 +254,7 @@ public class SpoolexSink
         }
         catch (Throwable t) {
             recordFailure(t);
-            return releaseMemoryThen(Futures.transformAsync(discard(), _ -> Futures.immediateFailedFuture(t), directExecutor()));
+            return releaseMemoryThen(discardThenFail(t));
         }
         ListenableFuture<Void> committed = Futures.transformAsync(
                 Futures.allAsList(fileFutures),
@@ -209,7 +262,7 @@ public class SpoolexSink
                 directExecutor());
         ListenableFuture<Void> result = Futures.catchingAsync(committed, Throwable.class, t -> {
             stats.getSinkFailures().update(1);
-            return Futures.transformAsync(discard(), _ -> Futures.immediateFailedFuture(t), directExecutor());
+            return discardThenFail(t);
         }, directExecutor());
         return releaseMemoryThen(result);
     }
@@ -233,7 +286,33 @@ public class SpoolexSink
         }
         closed = true;
         stats.getSinksAborted().update(1);
-        return releaseMemoryThen(discard());
+        ListenableFuture<Void> discarded = Futures.catchingAsync(discard(), Throwable.class, cleanupFailure -> {
+            recordCleanupFailure(cleanupFailure);
+            return immediateFailedFuture(cleanupFailure);
+        }, directExecutor());
+        return releaseMemoryThen(discarded);
+    }
+
+    /**
+     * Discards the attempt's files, then fails with {@code failure}, the error the task fails with: a failure of the
+     * cleanup is added to it as suppressed (and logged and counted), never reported instead of it.
+     */
+    private ListenableFuture<Void> discardThenFail(Throwable failure)
+    {
+        ListenableFuture<Void> discarded = Futures.catching(discard(), Throwable.class, cleanupFailure -> {
+            recordCleanupFailure(cleanupFailure);
+            if (cleanupFailure != failure) {
+                failure.addSuppressed(cleanupFailure);
+            }
+            return null;
+        }, directExecutor());
+        return Futures.transformAsync(discarded, _ -> immediateFailedFuture(failure), directExecutor());
+    }
+
+    private void recordCleanupFailure(Throwable cleanupFailure)
+    {
+        stats.getCleanupFailures().update(1);
+        log.warn(cleanupFailure, "Failed to delete the spool data of task attempt %s", handle.attemptDirectory());
     }
 
     /** Completes with {@code future}, after the pool has let go of its buffers (so the engine sees the memory freed). */
@@ -312,6 +391,8 @@ public class SpoolexSink
         @GuardedBy("this")
         private long fileDataBytes;
         @GuardedBy("this")
+        private int fileWrites;
+        @GuardedBy("this")
         private byte[] raw;
         @GuardedBy("this")
         private int rawLength;
@@ -339,7 +420,7 @@ public class SpoolexSink
                 return;
             }
             int length = data.length();
-            if (encoder != null && fileDataBytes > 0 && fileDataBytes + length > maxFileDataBytes) {
+            if (encoder != null && fileDataBytes > 0 && (fileDataBytes + length > maxFileDataBytes || !pageFitsWriteCount(length))) {
                 closeFile();
             }
             if (encoder == null) {
@@ -374,6 +455,17 @@ public class SpoolexSink
                 }
             }
             fileDataBytes += length;
+        }
+
+        /**
+         * Whether the file's remaining writes can take a page of this length, its block framing and the file's last
+         * write. Only files of very many tiny pages come near the storage's limit within exchange.sink-max-file-size.
+         */
+        @GuardedBy("this")
+        private boolean pageFitsWriteCount(int length)
+        {
+            long bytes = encodedBytes + (long) length + length / 64 + 2L * pool.bufferBytes();
+            return fileWrites + ceilDiv(bytes, writeBufferBytes) + 1 < maxWritesPerFile;
         }
 
         @GuardedBy("this")
@@ -460,9 +552,39 @@ public class SpoolexSink
                 if (streamingWriter == null) {
                     streamingWriter = storage.createFile(file);
                 }
+                int tail = encodedBytes % writeAlignment;
+                byte[] carry = tail > 0 ? cutTail(tail) : null;
                 ListenableFuture<Void> write = streamingWriter.write(ImmutableList.copyOf(encodedSlices));
+                fileWrites++;
                 releaseWhenDone(write);
+                if (carry != null) {
+                    encoded.add(carry);
+                    encodedSlices.add(Slices.wrappedBuffer(carry, 0, tail));
+                    encodedBytes = tail;
+                    lastBufferLength = tail;
+                }
             }
+        }
+
+        /**
+         * Cuts the bytes beyond the last multiple of the storage's write alignment off the write about to go out and
+         * returns them at the front of a buffer of their own: the next write starts with them. The tail is shorter
+         * than the alignment, which is at most one buffer (checkStorageLimits).
+         */
+        @GuardedBy("this")
+        private byte[] cutTail(int tail)
+        {
+            byte[] carry = pool.take();
+            int remaining = tail;
+            for (int index = encodedSlices.size() - 1; remaining > 0; index--) {
+                Slice slice = encodedSlices.get(index);
+                int moved = min(remaining, slice.length());
+                remaining -= moved;
+                System.arraycopy(slice.byteArray(), slice.byteArrayOffset() + slice.length() - moved, carry, remaining, moved);
+                encodedSlices.set(index, slice.slice(0, slice.length() - moved));
+            }
+            encodedSlices.removeIf(slice -> slice.length() == 0);
+            return carry;
         }
 
         /** Ends the current file: last block, trailer, and the final write. */
@@ -518,6 +640,7 @@ public class SpoolexSink
             encoder = null;
             streamingWriter = null;
             file = null;
+            fileWrites = 0;
         }
 
         @GuardedBy("this")

@@ -19,7 +19,7 @@ import org.weakref.jmx.Managed;
 import org.weakref.jmx.Nested;
 
 /**
- * Counters of one exchange manager, exported over JMX (trino.plugin.exchange.spoolex:name=SpoolexStats).
+ * Counters of one exchange manager, exported over JMX as {@code io.spoolex:type=SpoolexStats,name=<factory name>}.
  * "Page bytes" are bytes as the engine handed them over; "storage bytes" are what reached storage after
  * Spoolex's compression and encryption.
  */

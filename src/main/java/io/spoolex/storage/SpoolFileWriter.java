@@ -20,8 +20,8 @@ import java.util.List;
 
 /**
  * Streams one file to storage. Calls are made in order by one sink; each {@link #write} appends its buffers after
- * those of the previous call, even if the backend sends them concurrently (as S3 multipart parts).
- * Every write but the last carries at least {@link SpoolStorage#writeBufferSize()} bytes.
+ * those of the previous call, even if the backend sends them concurrently (as S3 multipart parts). The writes keep
+ * to the {@link StorageWriteLimits} the backend's module declares.
  */
 public interface SpoolFileWriter
 {
@@ -31,6 +31,6 @@ public interface SpoolFileWriter
     /** Completes the file once all writes have; the file is not visible as complete before. */
     ListenableFuture<Void> finish();
 
-    /** Discards the file and anything uploaded for it, after waiting for writes in flight. */
+    /** Discards the file and anything uploaded for it, after waiting for writes in flight; leaves nothing behind. */
     ListenableFuture<Void> abort();
 }

@@ -31,9 +31,6 @@ import java.util.List;
 public interface SpoolStorage
         extends AutoCloseable
 {
-    /** Preferred bytes per write request (the multipart part or block size); the sink's write buffer size. */
-    int writeBufferSize();
-
     /** Preferred bytes per ranged read. */
     int readBufferSize();
 
@@ -43,7 +40,10 @@ public interface SpoolStorage
      */
     ListenableFuture<Void> putFile(URI file, List<Slice> content);
 
-    /** Starts a file too large for {@link #putFile}; its content arrives through {@link SpoolFileWriter#write}. */
+    /**
+     * Starts a file too large for {@link #putFile}; its content arrives through {@link SpoolFileWriter#write}, and it
+     * becomes visible, complete, only when {@link SpoolFileWriter#finish()} succeeds.
+     */
     SpoolFileWriter createFile(URI file);
 
     /** Reads a whole small file (a manifest). */
@@ -52,7 +52,10 @@ public interface SpoolStorage
     /** Opens a file for ranged reads; a file whose size is not {@code expectedBytes} fails its first read. */
     SpoolFileReader openFile(URI file, long expectedBytes);
 
-    /** Deletes the directories and everything below them; directories that do not exist are ignored. */
+    /**
+     * Deletes the directories and everything below them. What is already gone, wholly or in part, is a success,
+     * also when another delete of the same or an enclosing directory runs at the same time.
+     */
     ListenableFuture<Void> deleteRecursively(List<URI> directories);
 
     /** Every file below the directory, recursively (used by cleanup and tests, never on the data path). */

@@ -20,7 +20,6 @@ import io.airlift.units.DataSize;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Tracer;
 import io.spoolex.exchange.ExchangeTestKit;
-import io.spoolex.exchange.SpoolexExchangeManagerFactory;
 import io.spoolex.exchange.SpoolexSink;
 import io.spoolex.storage.s3.S3ProxyServer;
 import io.trino.execution.buffer.CompressionCodec;
@@ -547,7 +546,7 @@ public final class SpiBenchmark
             factory = plugin.getExchangeManagerFactories().iterator().next();
         }
         else {
-            factory = new SpoolexExchangeManagerFactory("filesystem");
+            factory = ExchangeTestKit.filesystemFactory();
             if (configuration.equals("spoolex-plain")) {
                 properties.put("exchange.encryption-enabled", "false");
                 properties.put("exchange.spool-compression-codec", "NONE");

@@ -18,18 +18,20 @@ import org.junit.jupiter.api.Test;
 
 import java.net.URI;
 import java.util.List;
+import java.util.Set;
 
-import static io.spoolex.config.BaseDirectories.FILESYSTEM_FACTORY;
-import static io.spoolex.config.BaseDirectories.HDFS_FACTORY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 public class TestBaseDirectories
 {
+    private static final Set<String> OBJECT_STORES = Set.of("file", "s3", "gs", "abfs", "abfss");
+    private static final Set<String> HDFS = Set.of("hdfs");
+
     @Test
     public void testLocalForms()
     {
-        BaseDirectories directories = BaseDirectories.parse(List.of("/tmp/trino-exchange-manager", "file:///data/spool/", "file:/other"), FILESYSTEM_FACTORY, false);
+        BaseDirectories directories = BaseDirectories.parse(List.of("/tmp/trino-exchange-manager", "file:///data/spool/", "file:/other"), OBJECT_STORES, "filesystem");
         assertThat(directories.scheme()).isEqualTo("file");
         assertThat(directories.uris()).containsExactly(
                 URI.create("file:///tmp/trino-exchange-manager/"),
@@ -40,18 +42,18 @@ public class TestBaseDirectories
     @Test
     public void testObjectStores()
     {
-        assertThat(BaseDirectories.parse(List.of("s3://trino-exchange-1/spool", "s3://trino-exchange-2/spool"), FILESYSTEM_FACTORY, false).uris())
+        assertThat(BaseDirectories.parse(List.of("s3://trino-exchange-1/spool", "s3://trino-exchange-2/spool"), OBJECT_STORES, "filesystem").uris())
                 .containsExactly(URI.create("s3://trino-exchange-1/spool/"), URI.create("s3://trino-exchange-2/spool/"));
-        assertThat(BaseDirectories.parse(List.of("gs://exchange-spooling-bucket"), FILESYSTEM_FACTORY, false).uris())
+        assertThat(BaseDirectories.parse(List.of("gs://exchange-spooling-bucket"), OBJECT_STORES, "filesystem").uris())
                 .containsExactly(URI.create("gs://exchange-spooling-bucket/"));
-        assertThat(BaseDirectories.parse(List.of("abfs://container_name@account_name.dfs.core.windows.net"), FILESYSTEM_FACTORY, false).scheme())
+        assertThat(BaseDirectories.parse(List.of("abfs://container_name@account_name.dfs.core.windows.net"), OBJECT_STORES, "filesystem").scheme())
                 .isEqualTo("abfs");
     }
 
     @Test
     public void testSchemelessHdfs()
     {
-        BaseDirectories directories = BaseDirectories.parse(List.of("hadoop-master:9000/exchange-spooling-directory"), HDFS_FACTORY, false);
+        BaseDirectories directories = BaseDirectories.parse(List.of("hadoop-master:9000/exchange-spooling-directory"), HDFS, "hdfs");
         assertThat(directories.scheme()).isEqualTo("hdfs");
         assertThat(directories.uris()).containsExactly(URI.create("hdfs://hadoop-master:9000/exchange-spooling-directory/"));
     }
@@ -59,21 +61,21 @@ public class TestBaseDirectories
     @Test
     public void testErrors()
     {
-        assertThatThrownBy(() -> BaseDirectories.parse(List.of("s3://a/x", "/tmp/b"), FILESYSTEM_FACTORY, false))
+        assertThatThrownBy(() -> BaseDirectories.parse(List.of("s3://a/x", "/tmp/b"), OBJECT_STORES, "filesystem"))
                 .isInstanceOf(TrinoException.class)
                 .hasMessageContaining("exchange.base-directories mixes URI schemes");
-        assertThatThrownBy(() -> BaseDirectories.parse(List.of("ftp://host/x"), FILESYSTEM_FACTORY, false))
+        assertThatThrownBy(() -> BaseDirectories.parse(List.of("ftp://host/x"), OBJECT_STORES, "filesystem"))
                 .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("NOT_SUPPORTED"))
                 .hasMessageContaining("Scheme ftp is not supported");
-        assertThatThrownBy(() -> BaseDirectories.parse(List.of("relative/dir"), FILESYSTEM_FACTORY, false))
+        assertThatThrownBy(() -> BaseDirectories.parse(List.of("relative/dir"), OBJECT_STORES, "filesystem"))
                 .hasMessageContaining("exchange.base-directories");
-        assertThatThrownBy(() -> BaseDirectories.parse(List.of("s3://bad bucket/x"), FILESYSTEM_FACTORY, false))
+        assertThatThrownBy(() -> BaseDirectories.parse(List.of("s3://bad bucket/x"), OBJECT_STORES, "filesystem"))
                 .hasMessageContaining("exchange.base-directories")
                 .hasMessageContaining("not a valid URI");
-        assertThatThrownBy(() -> BaseDirectories.parse(List.of("hdfs://nn/x"), FILESYSTEM_FACTORY, false))
+        assertThatThrownBy(() -> BaseDirectories.parse(List.of("hdfs://nn/x"), OBJECT_STORES, "filesystem"))
                 .hasMessageContaining("Scheme hdfs is not supported");
-        assertThatThrownBy(() -> BaseDirectories.parse(List.of("viewfs://cluster/x"), HDFS_FACTORY, false))
-                .hasMessageContaining("Scheme viewfs is not supported");
-        assertThat(BaseDirectories.parse(List.of("viewfs://cluster/x"), HDFS_FACTORY, true).scheme()).isEqualTo("viewfs");
+        assertThatThrownBy(() -> BaseDirectories.parse(List.of("viewfs://cluster/x"), HDFS, "hdfs"))
+                .hasMessageContaining("Scheme viewfs is not supported as exchange spooling storage in exchange manager type hdfs")
+                .hasMessageContaining("supported: hdfs");
     }
 }

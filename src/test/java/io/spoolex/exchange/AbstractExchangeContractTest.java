@@ -88,7 +88,7 @@ public abstract class AbstractExchangeContractTest
         Map<String, String> properties = new HashMap<>(storageProperties());
         properties.putAll(formatProperties());
         properties.putAll(extraProperties);
-        ExchangeManager manager = new SpoolexExchangeManagerFactory("filesystem").create(properties, new io.trino.spi.exchange.ExchangeManagerContext() {});
+        ExchangeManager manager = ExchangeTestKit.filesystemFactory().create(properties, new io.trino.spi.exchange.ExchangeManagerContext() {});
         managers.add(manager);
         return manager;
     }

@@ -17,11 +17,13 @@ import com.google.common.collect.ImmutableList;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
 import io.opentelemetry.api.trace.Span;
+import io.spoolex.SpoolexPlugin;
 import io.trino.spi.QueryId;
 import io.trino.spi.exchange.Exchange;
 import io.trino.spi.exchange.ExchangeContext;
 import io.trino.spi.exchange.ExchangeId;
 import io.trino.spi.exchange.ExchangeManager;
+import io.trino.spi.exchange.ExchangeManagerFactory;
 import io.trino.spi.exchange.ExchangeSink;
 import io.trino.spi.exchange.ExchangeSinkHandle;
 import io.trino.spi.exchange.ExchangeSinkInstanceHandle;
@@ -37,6 +39,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import static com.google.common.collect.Iterables.getOnlyElement;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -73,6 +76,12 @@ public final class ExchangeTestKit
         {
             return Span.getInvalid();
         }
+    }
+
+    /** The {@code filesystem} factory as the plugin registers it, with the plugin's storage backends. */
+    public static ExchangeManagerFactory filesystemFactory()
+    {
+        return getOnlyElement(new SpoolexPlugin().getExchangeManagerFactories());
     }
 
     public static Exchange createExchange(ExchangeManager manager, int outputPartitions, boolean preserveOrder)

@@ -69,7 +69,7 @@ public class TestSpoolDataAtRest
             throws IOException
     {
         Path directory = Files.createTempDirectory("spoolex-at-rest");
-        ExchangeManager manager = new SpoolexExchangeManagerFactory("filesystem").create(Map.of(
+        ExchangeManager manager = ExchangeTestKit.filesystemFactory().create(Map.of(
                 "exchange.base-directories", directory.toString(),
                 "exchange.encryption-enabled", Boolean.toString(encrypted),
                 "exchange.spool-compression-codec", "NONE"), new ExchangeManagerContext() {});

@@ -81,7 +81,7 @@ public class TestSpoolFileLayout
         long largePageBytes = pages.stream().filter(page -> PAGE_LENGTH_BYTES + page.length() > DEFAULT_BLOCK_SIZE).mapToLong(Slice::length).sum();
 
         Path directory = Files.createTempDirectory("spoolex-layout");
-        ExchangeManager manager = new SpoolexExchangeManagerFactory("filesystem").create(Map.of(
+        ExchangeManager manager = ExchangeTestKit.filesystemFactory().create(Map.of(
                 "exchange.base-directories", directory.toString(),
                 "exchange.encryption-enabled", "false",
                 "exchange.spool-compression-codec", codec), new ExchangeManagerContext() {});

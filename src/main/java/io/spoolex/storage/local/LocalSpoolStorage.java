@@ -14,7 +14,7 @@
 package io.spoolex.storage.local;
 
 import com.google.common.collect.ImmutableList;
-import com.google.common.io.MoreFiles;
+import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.ListeningExecutorService;
 import com.google.common.util.concurrent.MoreExecutors;
@@ -31,9 +31,13 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
@@ -42,7 +46,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import static com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE;
 import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
 import static io.airlift.concurrent.Threads.daemonThreadsNamed;
 import static io.spoolex.storage.StorageErrors.fileNotFound;
@@ -66,6 +69,8 @@ public class LocalSpoolStorage
     static final int WRITE_BUFFER_BYTES = 1024 * 1024;
     static final int READ_BUFFER_BYTES = 1024 * 1024;
     private static final int IO_THREADS = 16;
+    /** Walks of one directory tree before a delete gives up on files that keep appearing in it. */
+    private static final int DELETE_WALKS = 3;
 
     private final ExecutorService threads;
     private final ListeningExecutorService executor;
@@ -75,12 +80,6 @@ public class LocalSpoolStorage
     {
         threads = newFixedThreadPool(IO_THREADS, daemonThreadsNamed("spoolex-local-io-%s"));
         executor = MoreExecutors.listeningDecorator(threads);
-    }
-
-    @Override
-    public int writeBufferSize()
-    {
-        return WRITE_BUFFER_BYTES;
     }
 
     @Override
@@ -94,18 +93,11 @@ public class LocalSpoolStorage
     {
         return submit("write", file, () -> {
             Path path = path(file);
-            Files.createDirectories(path.getParent());
-            // write under a temporary name and rename, so a reader never sees a partial file
-            Path temporary = path.resolveSibling(path.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-            try (FileChannel channel = FileChannel.open(temporary, CREATE_NEW, WRITE)) {
+            Path temporary = temporaryPath(path);
+            try (FileChannel channel = createFile(temporary)) {
                 writeFully(channel, content);
             }
-            try {
-                Files.move(temporary, path, ATOMIC_MOVE, REPLACE_EXISTING);
-            }
-            catch (AtomicMoveNotSupportedException e) {
-                Files.move(temporary, path, REPLACE_EXISTING);
-            }
+            publish(temporary, path);
             return null;
         });
     }
@@ -135,10 +127,7 @@ public class LocalSpoolStorage
         return executor.submit(() -> {
             for (URI directory : toDelete) {
                 try {
-                    MoreFiles.deleteRecursively(path(directory), ALLOW_INSECURE);
-                }
-                catch (NoSuchFileException _) {
-                    // already gone
+                    deleteTree(path(directory));
                 }
                 catch (IOException | RuntimeException e) {
                     throw storageError("delete", directory, e);
@@ -187,6 +176,82 @@ public class LocalSpoolStorage
         return location.getScheme() == null ? Path.of(location.getPath()) : Path.of(location);
     }
 
+    /**
+     * Deletes a directory tree; what vanishes during the walk (another delete of the same tree or of one inside it)
+     * is skipped, not an error. A file that appears while the tree is walked (a write racing the delete) makes its
+     * directory non-empty: the walk starts over, a few times.
+     */
+    static void deleteTree(Path root)
+            throws IOException
+    {
+        for (int walk = 1; ; walk++) {
+            try {
+                Files.walkFileTree(root, new SimpleFileVisitor<>()
+                {
+                    @Override
+                    public FileVisitResult visitFile(Path file, BasicFileAttributes attributes)
+                            throws IOException
+                    {
+                        // a symbolic link is deleted, never followed
+                        Files.deleteIfExists(file);
+                        return FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public FileVisitResult visitFileFailed(Path file, IOException failure)
+                            throws IOException
+                    {
+                        if (failure instanceof NoSuchFileException) {
+                            return FileVisitResult.CONTINUE;
+                        }
+                        throw failure;
+                    }
+
+                    @Override
+                    public FileVisitResult postVisitDirectory(Path directory, IOException failure)
+                            throws IOException
+                    {
+                        if (failure != null && !(failure instanceof NoSuchFileException)) {
+                            throw failure;
+                        }
+                        Files.deleteIfExists(directory);
+                        return FileVisitResult.CONTINUE;
+                    }
+                });
+                return;
+            }
+            catch (DirectoryNotEmptyException e) {
+                if (walk >= DELETE_WALKS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Where a file is written until it is complete: a reader never sees a partial file under its real name. */
+    private static Path temporaryPath(Path path)
+    {
+        return path.resolveSibling(path.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    }
+
+    private static FileChannel createFile(Path path)
+            throws IOException
+    {
+        Files.createDirectories(path.getParent());
+        return FileChannel.open(path, CREATE_NEW, WRITE);
+    }
+
+    private static void publish(Path temporary, Path path)
+            throws IOException
+    {
+        try {
+            Files.move(temporary, path, ATOMIC_MOVE, REPLACE_EXISTING);
+        }
+        catch (AtomicMoveNotSupportedException e) {
+            Files.move(temporary, path, REPLACE_EXISTING);
+        }
+    }
+
     private <T> ListenableFuture<T> submit(String action, URI location, Callable<T> task)
     {
         return submit(executor, action, location, task);
@@ -195,7 +260,7 @@ public class LocalSpoolStorage
     private static <T> ListenableFuture<T> submit(Executor executor, String action, URI location, Callable<T> task)
     {
         try {
-            return com.google.common.util.concurrent.Futures.submit(() -> {
+            return Futures.submit(() -> {
                 try {
                     return task.call();
                 }
@@ -226,12 +291,16 @@ public class LocalSpoolStorage
         }
     }
 
-    /** Writes run one after another on a sequential view of the I/O pool, so they land in order. */
+    /**
+     * Writes run one after another on a sequential view of the I/O pool, so they land in order, into a temporary
+     * file that {@link #finish()} renames to the file's name.
+     */
     private static final class LocalFileWriter
             implements SpoolFileWriter
     {
         private final URI file;
         private final Path path;
+        private final Path temporary;
         private final Executor sequential;
         private FileChannel channel; // touched only by tasks of the sequential executor
 
@@ -239,6 +308,7 @@ public class LocalSpoolStorage
         {
             this.file = file;
             this.path = path;
+            this.temporary = temporaryPath(path);
             this.sequential = sequential;
         }
 
@@ -247,11 +317,7 @@ public class LocalSpoolStorage
         {
             List<Slice> content = ImmutableList.copyOf(buffers);
             return submit(sequential, "write", file, () -> {
-                if (channel == null) {
-                    Files.createDirectories(path.getParent());
-                    channel = FileChannel.open(path, CREATE_NEW, WRITE);
-                }
-                writeFully(channel, content);
+                writeFully(channel(), content);
                 return null;
             });
         }
@@ -260,11 +326,8 @@ public class LocalSpoolStorage
         public ListenableFuture<Void> finish()
         {
             return submit(sequential, "write", file, () -> {
-                if (channel == null) {
-                    Files.createDirectories(path.getParent());
-                    channel = FileChannel.open(path, CREATE_NEW, WRITE);
-                }
-                channel.close();
+                channel().close();
+                publish(temporary, path);
                 return null;
             });
         }
@@ -276,9 +339,18 @@ public class LocalSpoolStorage
                 if (channel != null) {
                     channel.close();
                 }
-                Files.deleteIfExists(path);
+                Files.deleteIfExists(temporary);
                 return null;
             });
+        }
+
+        private FileChannel channel()
+                throws IOException
+        {
+            if (channel == null) {
+                channel = createFile(temporary);
+            }
+            return channel;
         }
     }
 
@@ -312,7 +384,7 @@ public class LocalSpoolStorage
                     return opened;
                 });
             }
-            return com.google.common.util.concurrent.Futures.transformAsync(channel, opened -> submit("read", file, () -> {
+            return Futures.transformAsync(channel, opened -> submit("read", file, () -> {
                 ByteBuffer buffer = ByteBuffer.wrap(target.byteArray(), target.byteArrayOffset(), target.length()).slice();
                 while (buffer.hasRemaining()) {
                     int read = opened.read(buffer, position + buffer.position());
@@ -334,7 +406,7 @@ public class LocalSpoolStorage
             if (channel != null) {
                 channel.addListener(() -> {
                     try {
-                        com.google.common.util.concurrent.Futures.getDone(channel).close();
+                        Futures.getDone(channel).close();
                     }
                     catch (Exception _) {
                         // the open failed, or closing a read-only channel failed: nothing to release

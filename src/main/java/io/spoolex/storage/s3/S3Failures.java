@@ -20,7 +20,6 @@ import io.trino.spi.TrinoException;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -101,11 +100,6 @@ final class S3Failures
                 && errorCode.equals(service.awsErrorDetails().errorCode());
     }
 
-    static int statusCode(Throwable failure)
-    {
-        return unwrap(failure) instanceof AwsServiceException service ? service.statusCode() : -1;
-    }
-
     static Throwable unwrap(Throwable failure)
     {
         Throwable cause = failure;
@@ -113,10 +107,5 @@ final class S3Failures
             cause = cause.getCause();
         }
         return cause;
-    }
-
-    static boolean isCancellation(Throwable failure)
-    {
-        return unwrap(failure) instanceof CancellationException;
     }
 }

@@ -52,6 +52,9 @@ final class S3MultipartWriter
 {
     /** S3 numbers parts 1 to 10,000. */
     static final int MAX_PARTS = 10_000;
+    /** Every part but the last carries at least 5 MiB, and none more than 5 GiB. */
+    static final long MIN_PART_BYTES = 5L * 1024 * 1024;
+    static final long MAX_PART_BYTES = 5L * 1024 * 1024 * 1024;
 
     private enum State
     {

@@ -23,7 +23,6 @@ import io.airlift.concurrent.AsyncSemaphore;
 import io.airlift.log.Logger;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
-import io.spoolex.metrics.StatsExporter;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileStatus;
 import io.spoolex.storage.SpoolFileWriter;
@@ -103,13 +102,7 @@ public class S3SpoolStorage
     private final Set<ListenableFuture<Void>> deletesInFlight = new HashSet<>();
 
     @Inject
-    public S3SpoolStorage(S3StorageConfig config, S3Dialect dialect, S3StorageStats stats, StatsExporter statsExporter)
-    {
-        this(config, dialect, stats);
-        statsExporter.export("S3StorageStats", stats);
-    }
-
-    S3SpoolStorage(S3StorageConfig config, S3Dialect dialect, S3StorageStats stats)
+    public S3SpoolStorage(S3StorageConfig config, S3Dialect dialect, S3StorageStats stats)
     {
         requireNonNull(config, "config is null");
         this.dialect = requireNonNull(dialect, "dialect is null");
@@ -122,12 +115,6 @@ public class S3SpoolStorage
                     + "through the S3 interoperability API with the HMAC key of exchange.s3.aws-access-key");
         }
         log.info("Spool storage: %s, part size %s", clients, config.getUploadPartSize());
-    }
-
-    @Override
-    public int writeBufferSize()
-    {
-        return partBytes;
     }
 
     @Override

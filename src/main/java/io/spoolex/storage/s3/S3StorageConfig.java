@@ -53,6 +53,7 @@ public class S3StorageConfig
     public static final String SSE_KMS_KEY_ID = "exchange.s3.sse.kms-key-id";
     public static final String GCS_JSON_KEY_FILE_PATH = "exchange.gcs.json-key-file-path";
     public static final String GCS_JSON_KEY = "exchange.gcs.json-key";
+    public static final String UPLOAD_PART_SIZE = "exchange.s3.upload.part-size";
 
     private String awsAccessKey;
     private String awsSecretKey;
@@ -181,7 +182,7 @@ public class S3StorageConfig
         return uploadPartSize;
     }
 
-    @Config("exchange.s3.upload.part-size")
+    @Config(UPLOAD_PART_SIZE)
     @ConfigDescription("Multipart upload part size, and the size of a sink's write buffers")
     public S3StorageConfig setUploadPartSize(DataSize uploadPartSize)
     {

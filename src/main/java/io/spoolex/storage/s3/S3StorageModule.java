@@ -15,45 +15,54 @@ package io.spoolex.storage.s3;
 
 import com.google.inject.Binder;
 import com.google.inject.Scopes;
-import io.airlift.configuration.AbstractConfigurationAwareModule;
-import io.spoolex.config.ExchangeConfig;
+import io.spoolex.config.BaseDirectories;
 import io.spoolex.storage.SpoolStorage;
+import io.spoolex.storage.SpoolStorageModule;
+import io.spoolex.storage.StorageWriteLimits;
+
+import java.net.URI;
 
 import static io.airlift.configuration.ConfigBinder.configBinder;
+import static io.spoolex.config.BaseDirectories.PROPERTY;
+import static java.lang.Math.toIntExact;
 import static java.util.Objects.requireNonNull;
+import static org.weakref.jmx.guice.ExportBinder.newExporter;
 
 /**
  * The storage for {@code s3://} and {@code gs://} base directories. Binding {@link S3StorageConfig} only here makes
  * the {@code exchange.s3.*} properties unknown (and so rejected) under any other scheme.
  */
 public class S3StorageModule
-        extends AbstractConfigurationAwareModule
+        extends SpoolStorageModule
 {
     private final S3Dialect dialect;
+    private final BaseDirectories baseDirectories;
 
-    public S3StorageModule(S3Dialect dialect)
+    public S3StorageModule(S3Dialect dialect, BaseDirectories baseDirectories)
     {
         this.dialect = requireNonNull(dialect, "dialect is null");
+        this.baseDirectories = requireNonNull(baseDirectories, "baseDirectories is null");
     }
 
     @Override
-    protected void setup(Binder binder)
+    protected StorageWriteLimits setupStorage(Binder binder)
     {
         configBinder(binder).bindConfig(S3StorageConfig.class);
-        S3StorageConfig config = buildConfigObject(S3StorageConfig.class);
-        // s3:// without exchange.s3.region and exchange.s3.endpoint: S3ClientPool looks for the region as the SDK does
-        ExchangeConfig exchangeConfig = buildConfigObject(ExchangeConfig.class);
-        if (exchangeConfig.getSinkMaxFileSize() != null && config.getUploadPartSize() != null) {
-            // a file's stored bytes exceed its page bytes by at most ~1% (block framing, incompressible blocks)
-            long largestFileBytes = exchangeConfig.getSinkMaxFileSize().toBytes() + exchangeConfig.getSinkMaxFileSize().toBytes() / 64 + exchangeConfig.getMaxPageStorageSize().toBytes();
-            long parts = largestFileBytes / config.getUploadPartSize().toBytes() + 1;
-            if (parts > S3MultipartWriter.MAX_PARTS) {
-                binder.addError("Invalid configuration: exchange.sink-max-file-size %s needs up to %s multipart parts of exchange.s3.upload.part-size %s, more than S3's limit of %s: raise the part size or lower the file size",
-                        exchangeConfig.getSinkMaxFileSize(), parts, config.getUploadPartSize(), S3MultipartWriter.MAX_PARTS);
+        for (URI directory : baseDirectories.uris()) {
+            try {
+                S3Location.of(directory);
+            }
+            catch (IllegalArgumentException e) {
+                binder.addError("Invalid configuration: %s: '%s' names no bucket (expected %s://bucket/prefix)", PROPERTY, directory, directory.getScheme());
             }
         }
         binder.bind(S3Dialect.class).toInstance(dialect);
         binder.bind(S3StorageStats.class).in(Scopes.SINGLETON);
+        newExporter(binder).export(S3StorageStats.class).withGeneratedName();
         binder.bind(SpoolStorage.class).to(S3SpoolStorage.class).in(Scopes.SINGLETON);
+
+        // multipart parts of exchange.s3.upload.part-size, within S3's limits on parts
+        int partBytes = toIntExact(buildConfigObject(S3StorageConfig.class).getUploadPartSize().toBytes());
+        return new StorageWriteLimits(partBytes, S3StorageConfig.UPLOAD_PART_SIZE, S3MultipartWriter.MIN_PART_BYTES, S3MultipartWriter.MAX_PART_BYTES, S3MultipartWriter.MAX_PARTS, 1);
     }
 }

@@ -21,7 +21,6 @@ import com.google.common.util.concurrent.MoreExecutors;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
 import io.spoolex.exchange.ExchangeTestKit;
-import io.spoolex.exchange.SpoolexExchangeManagerFactory;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileWriter;
 import io.trino.spi.TrinoException;
@@ -439,7 +438,7 @@ public class TestS3Storage
             // a configuration that fails to start, with the secret in it
             Map<String, String> bad = new HashMap<>(properties(Map.of()));
             bad.put("exchange.s3.upload.part-size", "1MB");
-            failure = org.assertj.core.api.Assertions.catchThrowable(() -> new SpoolexExchangeManagerFactory("filesystem").create(bad, new ExchangeManagerContext() {})).toString();
+            failure = org.assertj.core.api.Assertions.catchThrowable(() -> ExchangeTestKit.filesystemFactory().create(bad, new ExchangeManagerContext() {})).toString();
         }
         finally {
             root.setLevel(rootLevel);
@@ -540,7 +539,7 @@ public class TestS3Storage
         Map<String, String> withoutName = new HashMap<>(properties);
         // etc/exchange-manager.properties names the factory; Trino strips that line before handing the rest over
         withoutName.remove("exchange-manager.name");
-        ExchangeManager manager = new SpoolexExchangeManagerFactory("filesystem").create(withoutName, new ExchangeManagerContext() {});
+        ExchangeManager manager = ExchangeTestKit.filesystemFactory().create(withoutName, new ExchangeManagerContext() {});
         managers.add(manager);
         return manager;
     }

@@ -178,7 +178,7 @@ public class TestS3StorageConfig
                 arguments(Map.of("exchange.gcs.json-key-file-path", "/k.json", "exchange.gcs.json-key", "{}"), "exchange.gcs.json-key-file-path and exchange.gcs.json-key are mutually exclusive"),
                 arguments(Map.of("exchange.s3.endpoint", "minio:9000"), "exchange.s3.endpoint must be an absolute http:// or https:// URL"),
                 arguments(Map.of("exchange.s3.checksum-mode", "ALWAYS"), "exchange.s3.checksum-mode"),
-                arguments(Map.of("exchange.sink-max-file-size", "60GB"), "more than S3's limit of 10000"),
+                arguments(Map.of("exchange.sink-max-file-size", "60GB"), "more than the storage takes for one file (10000)"),
                 arguments(Map.of("exchange.s3.regoin", "us-east-1"), "exchange.s3.regoin' was not used"));
     }
 
