@@ -44,7 +44,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
 import static io.airlift.concurrent.Threads.daemonThreadsNamed;
@@ -141,16 +140,39 @@ public class LocalSpoolStorage
     public ListenableFuture<List<SpoolFileStatus>> listFiles(URI directory)
     {
         return submit("list", directory, () -> {
-            Path root = path(directory);
-            if (!Files.exists(root)) {
-                return ImmutableList.of();
-            }
             ImmutableList.Builder<SpoolFileStatus> files = ImmutableList.builder();
-            try (Stream<Path> paths = Files.walk(root)) {
-                for (Path file : (Iterable<Path>) paths.filter(Files::isRegularFile)::iterator) {
-                    files.add(new SpoolFileStatus(file.toUri(), Files.size(file)));
+            // what a concurrent delete removes during the walk is simply not listed
+            Files.walkFileTree(path(directory), new SimpleFileVisitor<>()
+            {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attributes)
+                {
+                    if (attributes.isRegularFile()) {
+                        files.add(new SpoolFileStatus(file.toUri(), attributes.size()));
+                    }
+                    return FileVisitResult.CONTINUE;
                 }
-            }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException failure)
+                        throws IOException
+                {
+                    if (failure instanceof NoSuchFileException) {
+                        return FileVisitResult.CONTINUE;
+                    }
+                    throw failure;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path visited, IOException failure)
+                        throws IOException
+                {
+                    if (failure != null && !(failure instanceof NoSuchFileException)) {
+                        throw failure;
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+            });
             return files.build();
         });
     }

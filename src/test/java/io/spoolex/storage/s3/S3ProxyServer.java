@@ -48,6 +48,9 @@ public final class S3ProxyServer
 
     private static final long START_TIMEOUT_MILLIS = 60_000;
 
+    // one server for the test classes of a JVM that do not need one of their own; stopped by the shutdown hook
+    private static S3ProxyServer shared;
+
     private final Process process;
     private final Path directory;
     private final Path log;
@@ -109,6 +112,25 @@ public final class S3ProxyServer
         }
         catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The S3Proxy shared by the test classes of this JVM, started on first use. */
+    public static synchronized S3ProxyServer shared()
+    {
+        if (shared == null || !shared.process.isAlive()) {
+            shared = start();
+        }
+        return shared;
+    }
+
+    /** Creates the buckets that do not exist yet. */
+    public static void createBuckets(S3Client client, List<String> buckets)
+    {
+        for (String bucket : buckets) {
+            if (client.listBuckets().buckets().stream().noneMatch(existing -> existing.name().equals(bucket))) {
+                client.createBucket(request -> request.bucket(bucket));
+            }
         }
     }
 
