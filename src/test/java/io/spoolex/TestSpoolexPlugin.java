@@ -14,12 +14,14 @@
 package io.spoolex;
 
 import com.google.common.collect.ImmutableMap;
+import io.spoolex.exchange.ExchangeTestKit;
 import io.spoolex.exchange.SpoolexExchangeManager;
 import io.trino.spi.exchange.ExchangeManager;
 import io.trino.spi.exchange.ExchangeManagerContext;
 import io.trino.spi.exchange.ExchangeManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Files;
@@ -28,7 +30,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import static com.google.common.collect.Iterables.getOnlyElement;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
@@ -42,7 +43,7 @@ public class TestSpoolexPlugin
     @Test
     public void testRegistersFilesystemFactory()
     {
-        ExchangeManagerFactory factory = getOnlyElement(new SpoolexPlugin().getExchangeManagerFactories());
+        ExchangeManagerFactory factory = ExchangeTestKit.filesystemFactory();
         assertThat(factory.getName()).isEqualTo("filesystem");
     }
 
@@ -73,7 +74,7 @@ public class TestSpoolexPlugin
                 .hasMessageContaining(expectedMessage);
     }
 
-    static Stream<org.junit.jupiter.params.provider.Arguments> badProperties()
+    static Stream<Arguments> badProperties()
     {
         return Stream.of(
                 arguments("exchange.sink-buffers-per-partition", "1", "must be greater than or equal to 2"),
@@ -114,6 +115,6 @@ public class TestSpoolexPlugin
 
     private static ExchangeManager create(Map<String, String> properties)
     {
-        return getOnlyElement(new SpoolexPlugin().getExchangeManagerFactories()).create(properties, new ExchangeManagerContext() {});
+        return ExchangeTestKit.filesystemFactory().create(properties, new ExchangeManagerContext() {});
     }
 }

@@ -43,7 +43,7 @@ public record BaseDirectories(String scheme, List<URI> uris)
 
     /**
      * @param schemes the schemes the exchange manager's storage backends serve; where {@code hdfs} is one of them, a
-     * scheme-less {@code host:port/path} means {@code hdfs://host:port/path}, as in Trino's documented examples
+     *         scheme-less {@code host:port/path} means {@code hdfs://host:port/path}, as in Trino's documented examples
      * @param factoryName the exchange manager's name, for the error about an unsupported scheme
      */
     public static BaseDirectories parse(List<String> directories, Set<String> schemes, String factoryName)

@@ -36,7 +36,9 @@ final class ReadBufferPool
         this.maxFreeBuffers = maxFreeBuffers;
     }
 
-    /** A buffer of at least {@code length} bytes: a free one if one is large enough, else a new one of exactly that size. */
+    /**
+     * A buffer of at least {@code length} bytes: a free one if one is large enough, else a new one of exactly that size.
+     */
     byte[] take(int length)
     {
         int best = -1;
@@ -53,7 +55,9 @@ final class ReadBufferPool
         return new byte[length];
     }
 
-    /** Takes back a buffer nothing refers to any more; beyond the free limit the smallest buffer is dropped. */
+    /**
+     * Takes back a buffer nothing refers to any more; beyond the free limit the smallest buffer is dropped.
+     */
     void release(byte[] buffer)
     {
         free.add(buffer);
@@ -68,7 +72,9 @@ final class ReadBufferPool
         }
     }
 
-    /** Lets the free buffers go. */
+    /**
+     * Lets the free buffers go.
+     */
     void dropFree()
     {
         for (byte[] buffer : free) {
@@ -77,13 +83,17 @@ final class ReadBufferPool
         free.clear();
     }
 
-    /** Forgets a buffer that is not coming back (its read was abandoned or failed). */
+    /**
+     * Forgets a buffer that is not coming back (its read was abandoned or failed).
+     */
     void abandon(byte[] buffer)
     {
         retainedBytes -= buffer.length;
     }
 
-    /** Bytes of all buffers taken and not abandoned, and of the free ones. */
+    /**
+     * Bytes of all buffers taken and not abandoned, and of the free ones.
+     */
     long retainedBytes()
     {
         return retainedBytes;

@@ -69,7 +69,9 @@ final class SinkBufferPool
         return budgetBytes;
     }
 
-    /** A buffer; waits while the budget is in use (see the class comment), unless the pool is closed. */
+    /**
+     * A buffer; waits while the budget is in use (see the class comment), unless the pool is closed.
+     */
     synchronized byte[] take()
     {
         boolean waited = false;
@@ -136,7 +138,9 @@ final class SinkBufferPool
         return notFull;
     }
 
-    /** Wakes up whoever waits on {@link #isBlocked()}, e.g. to see a failure. */
+    /**
+     * Wakes up whoever waits on {@link #isBlocked()}, e.g. to see a failure.
+     */
     void wakeUp()
     {
         CompletableFuture<Void> blocked;
@@ -146,7 +150,9 @@ final class SinkBufferPool
         blocked.complete(null);
     }
 
-    /** Bytes of buffers this pool holds, in use or free. */
+    /**
+     * Bytes of buffers this pool holds, in use or free.
+     */
     long allocatedBytes()
     {
         return allocatedBytes;
@@ -157,13 +163,17 @@ final class SinkBufferPool
         return peakAllocatedBytes;
     }
 
-    /** How many times {@link #take()} had to wait for a write to return a buffer. */
+    /**
+     * How many times {@link #take()} had to wait for a write to return a buffer.
+     */
     synchronized long waits()
     {
         return waits;
     }
 
-    /** Drops the free buffers; buffers still in use are dropped as they come back. */
+    /**
+     * Drops the free buffers; buffers still in use are dropped as they come back.
+     */
     void close()
     {
         CompletableFuture<Void> blocked;

@@ -78,7 +78,9 @@ final class SpoolFileChainReader
         requestMore();
     }
 
-    /** The next page, or null if none is decoded and the next read is not back yet. */
+    /**
+     * The next page, or null if none is decoded and the next read is not back yet.
+     */
     Slice poll()
     {
         while (pages.isEmpty() && !inFlight.isEmpty() && inFlight.peekFirst().read().isDone()) {
@@ -107,13 +109,17 @@ final class SpoolFileChainReader
         return page;
     }
 
-    /** True when a {@link #poll()} would make progress. */
+    /**
+     * True when a {@link #poll()} would make progress.
+     */
     boolean isReady()
     {
         return !pages.isEmpty() || (!inFlight.isEmpty() && inFlight.peekFirst().read().isDone());
     }
 
-    /** The read the reader waits for, or null if it waits for nothing. */
+    /**
+     * The read the reader waits for, or null if it waits for nothing.
+     */
     ListenableFuture<Void> nextRead()
     {
         return inFlight.isEmpty() ? null : inFlight.peekFirst().read();
@@ -124,7 +130,9 @@ final class SpoolFileChainReader
         return pages.isEmpty() && inFlight.isEmpty() && requesting == null && filesToOpen.isEmpty();
     }
 
-    /** Bytes of decoded pages not yet taken (the read buffers are the pool's). */
+    /**
+     * Bytes of decoded pages not yet taken (the read buffers are the pool's).
+     */
     long retainedBytes()
     {
         return pageBytes;

@@ -238,8 +238,12 @@ public class SpoolexExchange
                     .forEach(file -> filesByPartition.computeIfAbsent(file.outputPartition(), _ -> new ArrayList<>())
                             .add(new FileRef(file.sequence(), file.fileBytes(), file.dataBytes(), file.checksum())));
             filesByPartition.forEach((partition, files) -> {
-                checkState(partition < outputPartitionCount, "manifest of attempt %s of task partition %s names output partition %s of %s",
-                        manifest.attemptId(), manifest.taskPartitionId(), partition, outputPartitionCount);
+                checkState(partition < outputPartitionCount,
+                        "manifest of attempt %s of task partition %s names output partition %s of %s",
+                        manifest.attemptId(),
+                        manifest.taskPartitionId(),
+                        partition,
+                        outputPartitionCount);
                 partitions.computeIfAbsent(partition, _ -> new ArrayList<>())
                         .add(new AttemptFiles(directory, manifest.taskPartitionId(), manifest.attemptId(), files));
             });

@@ -38,6 +38,7 @@ import java.util.concurrent.ExecutorService;
 
 import static io.airlift.concurrent.Threads.daemonThreadsNamed;
 import static io.spoolex.SpoolexErrorCode.MAX_OUTPUT_PARTITION_COUNT_EXCEEDED;
+import static java.lang.Math.toIntExact;
 import static java.util.Objects.requireNonNull;
 import static java.util.concurrent.Executors.newCachedThreadPool;
 
@@ -111,7 +112,7 @@ public class SpoolexExchangeManager
         return new SpoolexSource(
                 storage,
                 stats,
-                Math.toIntExact(config.getMaxPageStorageSize().toBytes()),
+                toIntExact(config.getMaxPageStorageSize().toBytes()),
                 config.getSourceConcurrentReaders(),
                 config.getSourceMaxFilesPerReader());
     }

@@ -16,6 +16,8 @@ package io.spoolex.exchange;
 import com.google.common.collect.ImmutableList;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
+import com.google.errorprone.annotations.FormatMethod;
+import com.google.errorprone.annotations.FormatString;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.airlift.log.Logger;
 import io.airlift.slice.Slice;
@@ -39,8 +41,8 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -57,6 +59,7 @@ import static io.trino.spi.StandardErrorCode.CONFIGURATION_INVALID;
 import static io.trino.spi.StandardErrorCode.NOT_SUPPORTED;
 import static java.lang.Math.ceilDiv;
 import static java.lang.Math.min;
+import static java.lang.Math.toIntExact;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -107,7 +110,7 @@ public class SpoolexSink
         this.handle = requireNonNull(handle, "handle is null");
         this.codec = requireNonNull(codec, "codec is null");
         this.random = requireNonNull(random, "random is null");
-        this.maxPageStorageBytes = Math.toIntExact(maxPageStorageSize.toBytes());
+        this.maxPageStorageBytes = toIntExact(maxPageStorageSize.toBytes());
         this.maxFileDataBytes = maxFileSize.toBytes();
         this.blockBytes = blockBytes;
         this.writeBufferBytes = writeLimits.writeBytes();
@@ -122,7 +125,9 @@ public class SpoolexSink
         this.writers = new AtomicReferenceArray<>(handle.outputPartitionCount());
     }
 
-    /** One pool buffer: a block encoded with the file's header or trailer beside it. */
+    /**
+     * One pool buffer: a block encoded with the file's header or trailer beside it.
+     */
     private static int bufferBytes(int blockBytes, boolean encrypted)
     {
         return SpoolFileFormat.headerBytes(encrypted) + SpoolFileEncoder.encodeBufferBytes(blockBytes, encrypted) + SpoolFileFormat.trailerBytes(encrypted);
@@ -160,12 +165,18 @@ public class SpoolexSink
         long largestFileBytes = maxFileSize.toBytes() + maxFileSize.toBytes() / 64 + maxPageStorageSize.toBytes() + bufferBytes;
         long writes = ceilDiv(largestFileBytes, writeBytes);
         if (writes > limits.maxWritesPerFile()) {
-            throw configurationError("exchange.sink-max-file-size (%s) needs up to %s writes of %s per spool file, more than the storage takes for one file (%s): raise %s or lower exchange.sink-max-file-size",
-                    maxFileSize, writes, writeSize, limits.maxWritesPerFile(), limits.describeWriteBytes());
+            throw configurationError(
+                    "exchange.sink-max-file-size (%s) needs up to %s writes of %s per spool file, more than the storage takes for one file (%s): raise %s or lower exchange.sink-max-file-size",
+                    maxFileSize,
+                    writes,
+                    writeSize,
+                    limits.maxWritesPerFile(),
+                    limits.describeWriteBytes());
         }
     }
 
-    private static TrinoException configurationError(String format, Object... arguments)
+    @FormatMethod
+    private static TrinoException configurationError(@FormatString String format, Object... arguments)
     {
         return new TrinoException(CONFIGURATION_INVALID, "Invalid configuration: " + format.formatted(arguments));
     }
@@ -221,13 +232,17 @@ public class SpoolexSink
         return pool.allocatedBytes();
     }
 
-    /** The most memory this sink has held at once. */
+    /**
+     * The most memory this sink has held at once.
+     */
     public long getPeakMemoryUsage()
     {
         return pool.peakAllocatedBytes();
     }
 
-    /** The byte budget of this sink's buffer pool. */
+    /**
+     * The byte budget of this sink's buffer pool.
+     */
     public long getMemoryBudget()
     {
         return pool.budgetBytes();
@@ -315,7 +330,9 @@ public class SpoolexSink
         log.warn(cleanupFailure, "Failed to delete the spool data of task attempt %s", handle.attemptDirectory());
     }
 
-    /** Completes with {@code future}, after the pool has let go of its buffers (so the engine sees the memory freed). */
+    /**
+     * Completes with {@code future}, after the pool has let go of its buffers (so the engine sees the memory freed).
+     */
     private CompletableFuture<Void> releaseMemoryThen(ListenableFuture<Void> future)
     {
         CompletableFuture<Void> result = new CompletableFuture<>();
@@ -587,7 +604,9 @@ public class SpoolexSink
             return carry;
         }
 
-        /** Ends the current file: last block, trailer, and the final write. */
+        /**
+         * Ends the current file: last block, trailer, and the final write.
+         */
         synchronized void closeFile()
         {
             if (encoder == null || aborted) {
@@ -655,7 +674,9 @@ public class SpoolexSink
             addExceptionCallback(write, SpoolexSink.this::recordFailure);
         }
 
-        /** Abandons the file being written; returns when its writes in flight have settled. */
+        /**
+         * Abandons the file being written; returns when its writes in flight have settled.
+         */
         synchronized ListenableFuture<Void> abort()
         {
             if (aborted) {

@@ -84,7 +84,9 @@ public class SpoolexSource
 
     private volatile long memoryBytes;
 
-    /** The files one attempt wrote for one output partition: read in order, by one reader. */
+    /**
+     * The files one attempt wrote for one output partition: read in order, by one reader.
+     */
     private record Chain(ExchangeId exchangeId, int taskPartitionId, int attemptId, List<SourceFile> files, long fileBytes) {}
 
     public SpoolexSource(SpoolStorage storage, SpoolexStats stats, int maxPageStorageBytes, int concurrentReaders, int maxFilesPerReader)
@@ -196,7 +198,7 @@ public class SpoolexSource
             read.addListener(() -> result.complete(null), directExecutor());
         }
         // new handles, a new selector or close() also end the wait
-        stateChanged.whenComplete((_, _) -> result.complete(null));
+        var _ = stateChanged.whenComplete((_, _) -> result.complete(null));
         blocked = result;
         return result;
     }

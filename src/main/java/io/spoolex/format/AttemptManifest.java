@@ -47,7 +47,7 @@ public record AttemptManifest(String exchangeId, int taskPartitionId, int attemp
     public static final String FILE_NAME = "manifest";
 
     static final String MANIFEST_PURPOSE = "spoolex/1 manifest";
-    private static final int MAGIC = 0x4d4c5053; // "SPLM"
+    private static final int MAGIC = 0x4D4C5053; // "SPLM"
     private static final int HEADER_BYTES = 4 + 1 + 1 + 2 + SALT_BYTES + 4;
     private static final int FILE_ENTRY_BYTES = 4 + 4 + 8 + 8 + 4;
     private static final int MAX_FILES = 10_000_000;

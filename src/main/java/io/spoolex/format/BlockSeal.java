@@ -46,7 +46,7 @@ abstract sealed class BlockSeal
         if (key.isEmpty()) {
             return new Crc(Bytes.concat(purpose.getBytes(StandardCharsets.UTF_8), identity, salt));
         }
-        return new Gcm(deriveKey(key.get(), purpose, identity, salt));
+        return new Gcm(deriveKey(key.orElseThrow(), purpose, identity, salt));
     }
 
     abstract int checkBytes();
@@ -67,7 +67,9 @@ abstract sealed class BlockSeal
     abstract int open(long index, byte[] header, int headerOffset, int headerLength, byte[] src, int srcOffset, int sealedLength, byte[] dst, int dstOffset)
             throws SealBrokenException;
 
-    /** Whether {@link #open} writes the payload to its destination (true) or leaves it in place (false). */
+    /**
+     * Whether {@link #open} writes the payload to its destination (true) or leaves it in place (false).
+     */
     abstract boolean decryptsToDestination();
 
     static final class SealBrokenException

@@ -21,7 +21,9 @@ package io.spoolex.format;
  */
 public interface CompressionScratch
 {
-    /** An array of at least {@code bytes}; give it back with {@link #release}. May wait for memory. */
+    /**
+     * An array of at least {@code bytes}; give it back with {@link #release}. May wait for memory.
+     */
     byte[] take(int bytes);
 
     void release(byte[] array);

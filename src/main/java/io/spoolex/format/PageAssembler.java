@@ -43,7 +43,9 @@ public final class PageAssembler
     private int pageBytesRead;
     private long pages;
 
-    /** {@code output} receives the pages, in order. */
+    /**
+     * {@code output} receives the pages, in order.
+     */
     public PageAssembler(String fileName, int maxPageBytes, Consumer<Slice> output)
     {
         this.fileName = requireNonNull(fileName, "fileName is null");
@@ -108,7 +110,9 @@ public final class PageAssembler
         }
     }
 
-    /** Verifies that the file ended between pages. */
+    /**
+     * Verifies that the file ended between pages.
+     */
     public void finish()
     {
         if (page != null || lengthBytesRead > 0) {

@@ -55,9 +55,14 @@ public final class SpoolFileDecoder
 {
     private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
 
-    private enum State { HEADER, BLOCKS, END }
+    private enum State
+    {
+        HEADER, BLOCKS, END
+    }
 
-    /** Receives a file's raw blocks, in order, and may say where the next one should be decoded to. */
+    /**
+     * Receives a file's raw blocks, in order, and may say where the next one should be decoded to.
+     */
     public interface BlockSink
     {
         /**
@@ -69,7 +74,9 @@ public final class SpoolFileDecoder
             return null;
         }
 
-        /** The raw bytes of the next verified block. */
+        /**
+         * The raw bytes of the next verified block.
+         */
         void accept(Slice block);
     }
 
@@ -332,14 +339,16 @@ public final class SpoolFileDecoder
     private int open(long index, byte[] buffer, int offset, int headerLength, byte[] destination, int destinationOffset, String unit)
     {
         try {
-            return seal.open(index, buffer, offset, headerLength, buffer, offset + headerLength, sealedLength(buffer, offset, headerLength), destination, destinationOffset);
+            return seal.open(index, buffer, offset, headerLength, buffer, offset + headerLength, sealedLength(buffer, offset), destination, destinationOffset);
         }
         catch (SealBrokenException e) {
             throw corrupted(fileName, "%s at byte %s: %s", unit, unitOffset, e.getMessage());
         }
     }
 
-    /** A reusable buffer for decrypted LZ4 payloads, which live only until they are decompressed. */
+    /**
+     * A reusable buffer for decrypted LZ4 payloads, which live only until they are decompressed.
+     */
     private byte[] scratch(int length)
     {
         if (scratch == null || scratch.length < length) {
@@ -348,7 +357,7 @@ public final class SpoolFileDecoder
         return scratch;
     }
 
-    private int sealedLength(byte[] buffer, int offset, int headerLength)
+    private int sealedLength(byte[] buffer, int offset)
     {
         if (state == State.BLOCKS && buffer[offset] != TRAILER) {
             return (int) INT_LE.get(buffer, offset + 5) + checkBytes;

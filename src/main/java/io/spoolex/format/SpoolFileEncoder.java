@@ -63,7 +63,9 @@ public final class SpoolFileEncoder
     private long rawBytes;
     private long fileBytes;
 
-    /** An encoder borrowing its compression scratch arrays from {@code scratch}, which it may share with other encoders. */
+    /**
+     * An encoder borrowing its compression scratch arrays from {@code scratch}, which it may share with other encoders.
+     */
     public SpoolFileEncoder(SpoolFileId fileId, Optional<ExchangeKey> key, CompressionCodec codec, SecureRandom random, CompressionScratch scratch)
     {
         requireNonNull(fileId, "fileId is null");
@@ -75,7 +77,9 @@ public final class SpoolFileEncoder
         this.seal = BlockSeal.forFile(key, FILE_PURPOSE, fileId.toBytes(), salt);
     }
 
-    /** Buffer space {@link #encodeBlock} needs for a block of {@code rawLength} bytes (room for an LZ4 attempt that does not shrink). */
+    /**
+     * Buffer space {@link #encodeBlock} needs for a block of {@code rawLength} bytes (room for an LZ4 attempt that does not shrink).
+     */
     public static int encodeBufferBytes(int rawLength, boolean encrypted)
     {
         return BLOCK_HEADER_BYTES + Math.max(rawLength, LZ4.maxCompressedLength(rawLength)) + SpoolFileFormat.checkBytes(encrypted);
@@ -166,7 +170,9 @@ public final class SpoolFileEncoder
         return length;
     }
 
-    /** CRC32C of every byte written so far. */
+    /**
+     * CRC32C of every byte written so far.
+     */
     public int fileChecksum()
     {
         return (int) fileChecksum.getValue();

@@ -13,6 +13,8 @@
  */
 package io.spoolex.format;
 
+import com.google.errorprone.annotations.FormatMethod;
+import com.google.errorprone.annotations.FormatString;
 import io.trino.spi.TrinoException;
 
 import java.lang.invoke.MethodHandles;
@@ -35,7 +37,7 @@ import static java.nio.ByteOrder.LITTLE_ENDIAN;
  */
 public final class SpoolFileFormat
 {
-    public static final int MAGIC = 0x584c5053; // "SPLX" read as a little-endian int
+    public static final int MAGIC = 0x584C5053; // "SPLX" read as a little-endian int
     public static final byte VERSION = 1;
     public static final byte FLAG_ENCRYPTED = 1;
 
@@ -48,9 +50,13 @@ public final class SpoolFileFormat
     public static final byte BLOCK_LZ4 = 1;
     public static final byte TRAILER = (byte) 0x80;
 
-    /** Raw page bytes per block written by the sink. Chosen by measurement (see docs/benchmarks.md). */
+    /**
+     * Raw page bytes per block written by the sink. Chosen by measurement (see docs/benchmarks.md).
+     */
     public static final int DEFAULT_BLOCK_SIZE = 256 * 1024;
-    /** Largest raw block a reader accepts; guards allocations against corrupt lengths. */
+    /**
+     * Largest raw block a reader accepts; guards allocations against corrupt lengths.
+     */
     public static final int MAX_BLOCK_SIZE = 8 * 1024 * 1024;
 
     public static final int PAGE_LENGTH_BYTES = Integer.BYTES;
@@ -60,7 +66,9 @@ public final class SpoolFileFormat
 
     private SpoolFileFormat() {}
 
-    /** Writes a page record's length prefix. */
+    /**
+     * Writes a page record's length prefix.
+     */
     public static void putPageLength(byte[] buffer, int offset, int length)
     {
         INT_LE.set(buffer, offset, length);
@@ -76,7 +84,9 @@ public final class SpoolFileFormat
         return TRAILER_BODY_BYTES + checkBytes(encrypted);
     }
 
-    /** The most bytes one block of {@code rawLength} page bytes can take in a file. */
+    /**
+     * The most bytes one block of {@code rawLength} page bytes can take in a file.
+     */
     public static int maxEncodedBlockBytes(int rawLength, boolean encrypted)
     {
         return BLOCK_HEADER_BYTES + rawLength + checkBytes(encrypted);
@@ -87,12 +97,14 @@ public final class SpoolFileFormat
         return encrypted ? BlockSeal.GCM_TAG_BYTES : BlockSeal.CRC_BYTES;
     }
 
-    static TrinoException corrupted(String file, String format, Object... args)
+    @FormatMethod
+    static TrinoException corrupted(String file, @FormatString String format, Object... args)
     {
         return new TrinoException(SPOOL_FILE_CORRUPTED, "Spool file %s is corrupt: %s".formatted(file, format.formatted(args)));
     }
 
-    static TrinoException corrupted(String file, Throwable cause, String format, Object... args)
+    @FormatMethod
+    static TrinoException corrupted(String file, Throwable cause, @FormatString String format, Object... args)
     {
         return new TrinoException(SPOOL_FILE_CORRUPTED, "Spool file %s is corrupt: %s".formatted(file, format.formatted(args)), cause);
     }

@@ -44,7 +44,9 @@ public final class SpoolexJmxModule
         this.factoryName = requireNonNull(factoryName, "factoryName is null");
     }
 
-    /** Takes out every bean this module's exchange manager registered: for an exchange manager that failed to start. */
+    /**
+     * Takes out every bean this module's exchange manager registered: for an exchange manager that failed to start.
+     */
     public void unregisterAll()
     {
         mbeanServer.unregisterAll();
@@ -55,11 +57,13 @@ public final class SpoolexJmxModule
     {
         binder.install(new MBeanModule());
         binder.bind(MBeanServer.class).toInstance(mbeanServer.view());
-        newOptionalBinder(binder, ObjectNameGenerator.class).setBinding().toInstance((type, properties) -> "io.spoolex:type=%s,name=%s".formatted(type.getSimpleName(), factoryName));
+        newOptionalBinder(binder, ObjectNameGenerator.class).setBinding().toInstance((type, _) -> "io.spoolex:type=%s,name=%s".formatted(type.getSimpleName(), factoryName));
         binder.bind(Unexporter.class).asEagerSingleton();
     }
 
-    /** Takes this manager's beans out of the MBean server when the exchange manager shuts down. */
+    /**
+     * Takes this manager's beans out of the MBean server when the exchange manager shuts down.
+     */
     static final class Unexporter
     {
         private final MBeanExporter exporter;

@@ -133,7 +133,9 @@ public class SpoolexStats
         return sinkBlocked;
     }
 
-    /** Times a page being added waited inside the sink for a write to return a buffer (its pool was spent). */
+    /**
+     * Times a page being added waited inside the sink for a write to return a buffer (its pool was spent).
+     */
     @Managed
     @Nested
     public CounterStat getSinkBufferWaits()

@@ -25,12 +25,18 @@ import java.util.List;
  */
 public interface SpoolFileWriter
 {
-    /** Appends the buffers; they must stay unchanged until the returned future completes. */
+    /**
+     * Appends the buffers; they must stay unchanged until the returned future completes.
+     */
     ListenableFuture<Void> write(List<Slice> buffers);
 
-    /** Completes the file once all writes have; the file is not visible as complete before. */
+    /**
+     * Completes the file once all writes have; the file is not visible as complete before.
+     */
     ListenableFuture<Void> finish();
 
-    /** Discards the file and anything uploaded for it, after waiting for writes in flight; leaves nothing behind. */
+    /**
+     * Discards the file and anything uploaded for it, after waiting for writes in flight; leaves nothing behind.
+     */
     ListenableFuture<Void> abort();
 }

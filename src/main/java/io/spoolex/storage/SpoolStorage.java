@@ -31,7 +31,9 @@ import java.util.List;
 public interface SpoolStorage
         extends AutoCloseable
 {
-    /** Preferred bytes per ranged read. */
+    /**
+     * Preferred bytes per ranged read.
+     */
     int readBufferSize();
 
     /**
@@ -46,10 +48,14 @@ public interface SpoolStorage
      */
     SpoolFileWriter createFile(URI file);
 
-    /** Reads a whole small file (a manifest). */
+    /**
+     * Reads a whole small file (a manifest).
+     */
     ListenableFuture<Slice> getFile(URI file);
 
-    /** Opens a file for ranged reads; a file whose size is not {@code expectedBytes} fails its first read. */
+    /**
+     * Opens a file for ranged reads; a file whose size is not {@code expectedBytes} fails its first read.
+     */
     SpoolFileReader openFile(URI file, long expectedBytes);
 
     /**
@@ -58,7 +64,9 @@ public interface SpoolStorage
      */
     ListenableFuture<Void> deleteRecursively(List<URI> directories);
 
-    /** Every file below the directory, recursively (used by cleanup and tests, never on the data path). */
+    /**
+     * Every file below the directory, recursively (used by cleanup and tests, never on the data path).
+     */
     ListenableFuture<List<SpoolFileStatus>> listFiles(URI directory);
 
     @Override

@@ -29,9 +29,13 @@ import java.util.Set;
  */
 public interface SpoolStorageBackend
 {
-    /** Lower-case URI schemes this backend serves, e.g. {@code s3}. A scheme belongs to one backend of a factory. */
+    /**
+     * Lower-case URI schemes this backend serves, e.g. {@code s3}. A scheme belongs to one backend of a factory.
+     */
     Set<String> schemes();
 
-    /** The module for these base directories, whose scheme is one of {@link #schemes()}. */
+    /**
+     * The module for these base directories, whose scheme is one of {@link #schemes()}.
+     */
     SpoolStorageModule module(BaseDirectories baseDirectories);
 }

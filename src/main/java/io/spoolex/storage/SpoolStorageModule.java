@@ -36,10 +36,14 @@ public abstract class SpoolStorageModule
         writeLimits = requireNonNull(setupStorage(binder), "setupStorage returned null");
     }
 
-    /** Binds the backend's configuration, stats and {@link SpoolStorage}; returns the writes that storage takes. */
+    /**
+     * Binds the backend's configuration, stats and {@link SpoolStorage}; returns the writes that storage takes.
+     */
     protected abstract StorageWriteLimits setupStorage(Binder binder);
 
-    /** The limits of the storage this module binds, known once the module has been installed. */
+    /**
+     * The limits of the storage this module binds, known once the module has been installed.
+     */
     public final StorageWriteLimits writeLimits()
     {
         checkState(writeLimits != null, "the module is not installed yet");

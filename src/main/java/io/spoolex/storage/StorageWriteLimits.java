@@ -47,13 +47,17 @@ public record StorageWriteLimits(
         checkArgument(writeAlignment >= 1, "writeAlignment must be positive");
     }
 
-    /** Limits of a store that takes writes of any size and number, e.g. a file system. */
+    /**
+     * Limits of a store that takes writes of any size and number, e.g. a file system.
+     */
     public static StorageWriteLimits unlimited(int writeBytes)
     {
         return new StorageWriteLimits(writeBytes, "", 1, Integer.MAX_VALUE, Integer.MAX_VALUE, 1);
     }
 
-    /** How the write size is named in an error: the property, or "the storage's write size". */
+    /**
+     * How the write size is named in an error: the property, or "the storage's write size".
+     */
     public String describeWriteBytes()
     {
         return writeBytesProperty.isEmpty() ? "the storage's write size" : writeBytesProperty;

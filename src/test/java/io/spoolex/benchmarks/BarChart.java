@@ -36,7 +36,8 @@ import static java.util.Objects.requireNonNull;
 public final class BarChart
 {
     private static final Color[] PALETTE = {
-            new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728), new Color(0x9467bd), new Color(0x8c564b)};
+            new Color(0x1F77B4), new Color(0xFF7F0E), new Color(0x2CA02C), new Color(0xD62728), new Color(0x9467BD), new Color(0x8C564B),
+    };
 
     public record Bar(String series, double value) {}
 

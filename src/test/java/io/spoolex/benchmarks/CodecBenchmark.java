@@ -19,8 +19,8 @@ import io.spoolex.config.CompressionCodec;
 import io.spoolex.exchange.TestPages;
 import io.spoolex.format.ExchangeKey;
 import io.spoolex.format.PageAssembler;
-import io.spoolex.format.SpoolFileDecoder;
 import io.spoolex.format.SharedCompressionScratch;
+import io.spoolex.format.SpoolFileDecoder;
 import io.spoolex.format.SpoolFileEncoder;
 import io.spoolex.format.SpoolFileFormat;
 import io.spoolex.format.SpoolFileId;
@@ -43,6 +43,7 @@ import org.openjdk.jmh.infra.Blackhole;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.CommandLineOptionException;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.runner.options.Options;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
@@ -50,6 +51,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import java.io.ByteArrayOutputStream;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +78,9 @@ public class CodecBenchmark
     private static final LZ4SafeDecompressor LZ4_DECOMPRESSOR = LZ4Factory.fastestInstance().safeDecompressor();
     private static final SpoolFileId FILE = new SpoolFileId("benchmark", 0, 0, 0, 0);
 
-    /** The page bytes cut into blocks, for the baselines. */
+    /**
+     * The page bytes cut into blocks, for the baselines.
+     */
     @State(Scope.Thread)
     public static class Blocks
     {
@@ -108,7 +112,9 @@ public class CodecBenchmark
         }
     }
 
-    /** The page bytes as a spool file of each format. */
+    /**
+     * The page bytes as a spool file of each format.
+     */
     @State(Scope.Thread)
     public static class SpoolFile
     {
@@ -147,7 +153,9 @@ public class CodecBenchmark
         }
     }
 
-    /** 16 MB of length-prefixed page records of 8 KB to 1 MB, with the compressibility of serialized TPC-H pages. */
+    /**
+     * 16 MB of length-prefixed page records of 8 KB to 1 MB, with the compressibility of serialized TPC-H pages.
+     */
     static byte[] pageRecords()
     {
         Random random = new Random(20261121);
@@ -161,7 +169,7 @@ public class CodecBenchmark
             System.arraycopy(page, 0, records, position + 4, length);
             position += 4 + length;
         }
-        return java.util.Arrays.copyOf(records, position);
+        return Arrays.copyOf(records, position);
     }
 
     @Benchmark
@@ -211,7 +219,9 @@ public class CodecBenchmark
         return encoder.fileBytes();
     }
 
-    /** Includes one copy of the stored bytes per 1 MB read into a reused buffer, as a ranged read from storage does. */
+    /**
+     * Includes one copy of the stored bytes per 1 MB read into a reused buffer, as a ranged read from storage does.
+     */
     @Benchmark
     public long decode(SpoolFile state, Blackhole blackhole)
     {
@@ -231,7 +241,7 @@ public class CodecBenchmark
     }
 
     public static void main(String[] args)
-            throws RunnerException, org.openjdk.jmh.runner.options.CommandLineOptionException
+            throws RunnerException, CommandLineOptionException
     {
         Options options = new OptionsBuilder()
                 .parent(new CommandLineOptions(args))

@@ -13,6 +13,9 @@
  */
 package io.spoolex.benchmarks;
 
+import com.google.errorprone.annotations.FormatMethod;
+import com.google.errorprone.annotations.FormatString;
+import com.sun.management.OperatingSystemMXBean;
 import io.spoolex.trino.QueryTasks;
 import io.spoolex.trino.SpoolexQueryRunner;
 import io.spoolex.trino.SpoolexQueryRunner.SpoolexCounters;
@@ -73,7 +76,9 @@ public final class QueryBenchmark
     private static final String MEMORY_PLUGIN_CLASS = "io.trino.plugin.memory.MemoryPlugin";
     private static final List<String> TPCH_TABLES = List.of("region", "nation", "supplier", "customer", "part", "partsupp", "orders", "lineitem");
 
-    /** Where the queries read the TPC-H tables from. */
+    /**
+     * Where the queries read the TPC-H tables from.
+     */
     enum Source
     {
         /**
@@ -102,6 +107,7 @@ public final class QueryBenchmark
             return catalog;
         }
     }
+
     private static final Path OUTPUT = Path.of("target", "benchmarks");
 
     /**
@@ -142,7 +148,9 @@ public final class QueryBenchmark
         }
     }
 
-    /** A TPC-H query, written for the column names of Trino's tpch connector (no {@code l_}, {@code o_}... prefixes). */
+    /**
+     * A TPC-H query, written for the column names of Trino's tpch connector (no {@code l_}, {@code o_}... prefixes).
+     */
     record TpchQuery(String name, String sql)
     {
         TpchQuery
@@ -154,7 +162,8 @@ public final class QueryBenchmark
 
     // the standard TPC-H texts with their validation parameters (TPC-H specification 3.0.1, section 2.4)
     static final List<TpchQuery> QUERIES = List.of(
-            new TpchQuery("Q3", """
+            new TpchQuery("Q3",
+                    """
                     SELECT l.orderkey, sum(l.extendedprice * (1 - l.discount)) AS revenue, o.orderdate, o.shippriority
                     FROM customer c, orders o, lineitem l
                     WHERE c.mktsegment = 'BUILDING'
@@ -166,7 +175,8 @@ public final class QueryBenchmark
                     ORDER BY revenue DESC, o.orderdate
                     LIMIT 10
                     """),
-            new TpchQuery("Q5", """
+            new TpchQuery("Q5",
+                    """
                     SELECT n.name, sum(l.extendedprice * (1 - l.discount)) AS revenue
                     FROM customer c, orders o, lineitem l, supplier s, nation n, region r
                     WHERE c.custkey = o.custkey
@@ -181,7 +191,8 @@ public final class QueryBenchmark
                     GROUP BY n.name
                     ORDER BY revenue DESC
                     """),
-            new TpchQuery("Q9", """
+            new TpchQuery("Q9",
+                    """
                     SELECT nation, o_year, sum(amount) AS sum_profit
                     FROM (
                         SELECT n.name AS nation, extract(YEAR FROM o.orderdate) AS o_year,
@@ -198,7 +209,8 @@ public final class QueryBenchmark
                     GROUP BY nation, o_year
                     ORDER BY nation, o_year DESC
                     """),
-            new TpchQuery("Q10", """
+            new TpchQuery("Q10",
+                    """
                     SELECT c.custkey, c.name, sum(l.extendedprice * (1 - l.discount)) AS revenue, c.acctbal, n.name,
                            c.address, c.phone, c.comment
                     FROM customer c, orders o, lineitem l, nation n
@@ -212,7 +224,8 @@ public final class QueryBenchmark
                     ORDER BY revenue DESC
                     LIMIT 20
                     """),
-            new TpchQuery("Q13", """
+            new TpchQuery("Q13",
+                    """
                     SELECT c_count, count(*) AS custdist
                     FROM (
                         SELECT c.custkey, count(o.orderkey) AS c_count
@@ -223,7 +236,8 @@ public final class QueryBenchmark
                     GROUP BY c_count
                     ORDER BY custdist DESC, c_count DESC
                     """),
-            new TpchQuery("Q18", """
+            new TpchQuery("Q18",
+                    """
                     SELECT c.name, c.custkey, o.orderkey, o.orderdate, o.totalprice, sum(l.quantity)
                     FROM customer c, orders o, lineitem l
                     WHERE o.orderkey IN (
@@ -237,7 +251,8 @@ public final class QueryBenchmark
                     ORDER BY o.totalprice DESC, o.orderdate
                     LIMIT 100
                     """),
-            new TpchQuery("Q21", """
+            new TpchQuery("Q21",
+                    """
                     SELECT s.name, count(*) AS numwait
                     FROM supplier s, lineitem l1, orders o, nation n
                     WHERE s.suppkey = l1.suppkey
@@ -262,7 +277,9 @@ public final class QueryBenchmark
                     LIMIT 100
                     """));
 
-    /** One measured (or warm-up) run. */
+    /**
+     * One measured (or warm-up) run.
+     */
     record Run(Configuration configuration, TpchQuery query, int round, double seconds, List<String> failedTasks, SpoolexCounters spooled)
     {
         Run
@@ -270,7 +287,9 @@ public final class QueryBenchmark
             failedTasks = List.copyOf(failedTasks);
         }
 
-        /** Every failed task attempt failed by Trino 483's own race, not by anything the exchange manager did. */
+        /**
+         * Every failed task attempt failed by Trino 483's own race, not by anything the exchange manager did.
+         */
         boolean onlyHitKnownEngineRace()
         {
             return !failedTasks.isEmpty() && failedTasks.stream().allMatch(failure -> failure.contains(KNOWN_ENGINE_RACE));
@@ -319,7 +338,8 @@ public final class QueryBenchmark
                     clusterSettings.put(property.substring(0, equals), property.substring(equals + 1));
                 }
                 case "--help", "-h" -> {
-                    System.out.println("""
+                    System.out.println(
+                            """
                             usage: bin/bench queries [--repetitions N] [--warmups N] [--queries Q3,Q5,...] [--configurations A,B,C]
                                                      [--source tpch|memory] [--server-property name=value]...
                               --repetitions      measured runs of each query in each configuration (default 5)
@@ -329,7 +349,7 @@ public final class QueryBenchmark
                               --queries          a subset of %s
                               --configurations   a subset of A (Spoolex, TASK), B (Trino's plugin, TASK), C (NONE); default all
                               --server-property  a config.properties entry for every node of both clusters (repeatable)"""
-                            .formatted(QUERIES.stream().map(TpchQuery::name).collect(Collectors.joining(","))));
+                                    .formatted(QUERIES.stream().map(TpchQuery::name).collect(Collectors.joining(","))));
                     return;
                 }
                 default -> throw new IllegalArgumentException("unknown argument %s (try --help)".formatted(args[i]));
@@ -353,7 +373,13 @@ public final class QueryBenchmark
         Path spoolexSpool = Files.createDirectories(spoolRoot.resolve("spoolex"));
         Path trinoSpool = Files.createDirectories(spoolRoot.resolve("trino"));
         say("TPC-H %s from the %s connector, queries %s, configurations %s, %s warm-up and %s measured runs of each; Trino's log: %s",
-                SCHEMA, source.catalog(), queries.stream().map(TpchQuery::name).toList(), configurations, warmups, repetitions, log);
+                SCHEMA,
+                source.catalog(),
+                queries.stream().map(TpchQuery::name).toList(),
+                configurations,
+                warmups,
+                repetitions,
+                log);
         say("Settings of both clusters besides Trino's defaults: %s", clusterSettings);
 
         Map<Configuration, DistributedQueryRunner> runners = new EnumMap<>(Configuration.class);
@@ -421,7 +447,16 @@ public final class QueryBenchmark
                 }
             }
 
-            QueryReport report = new QueryReport(source, queries, configurations, runs, repeated, repetitions, warmups, clusterSettings, machine(spoolRoot),
+            QueryReport report = new QueryReport(
+                    source,
+                    queries,
+                    configurations,
+                    runs,
+                    repeated,
+                    repetitions,
+                    warmups,
+                    clusterSettings,
+                    machine(spoolRoot),
                     Instant.now().truncatedTo(ChronoUnit.SECONDS));
             String markdown = report.markdown();
             out.println();
@@ -448,7 +483,9 @@ public final class QueryBenchmark
         }
     }
 
-    /** The configurations starting from a different one each time, so that each runs first, second, ... equally often. */
+    /**
+     * The configurations starting from a different one each time, so that each runs first, second, ... equally often.
+     */
     static List<Configuration> rotated(List<Configuration> configurations, int shift)
     {
         List<Configuration> order = new ArrayList<>();
@@ -458,7 +495,9 @@ public final class QueryBenchmark
         return order;
     }
 
-    /** Copies the sf1 tables into the memory connector of every worker of the cluster. */
+    /**
+     * Copies the sf1 tables into the memory connector of every worker of the cluster.
+     */
     private void loadIntoMemory(DistributedQueryRunner runner)
             throws ReflectiveOperationException
     {
@@ -531,14 +570,16 @@ public final class QueryBenchmark
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
-    /** What the numbers were measured on: cores, memory, CPU, JVM, the spool directories' file system. */
+    /**
+     * What the numbers were measured on: cores, memory, CPU, JVM, the spool directories' file system.
+     */
     private static Map<String, String> machine(Path spool)
             throws IOException
     {
         Map<String, String> machine = new LinkedHashMap<>();
         machine.put("CPU", cpuModel());
         machine.put("cores (available to the JVM)", String.valueOf(Runtime.getRuntime().availableProcessors()));
-        long physical = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
+        long physical = ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
         machine.put("memory", bytes(physical));
         machine.put("OS", "%s %s (%s)".formatted(System.getProperty("os.name"), System.getProperty("os.version"), System.getProperty("os.arch")));
         machine.put("JVM", "%s %s, max heap %s, %s".formatted(
@@ -572,7 +613,8 @@ public final class QueryBenchmark
         return "%.1f MB".formatted(bytes / (double) (1L << 20));
     }
 
-    private void say(String format, Object... args)
+    @FormatMethod
+    private void say(@FormatString String format, Object... args)
     {
         out.printf("[%6.1fs] %s%n", (System.nanoTime() - startNanos) / 1e9, format.formatted(args));
     }

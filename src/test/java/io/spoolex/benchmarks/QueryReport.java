@@ -34,7 +34,9 @@ import static java.util.Objects.requireNonNull;
  */
 final class QueryReport
 {
-    /** A ratio between two configurations: {@code numerator} time divided by {@code denominator} time. */
+    /**
+     * A ratio between two configurations: {@code numerator} time divided by {@code denominator} time.
+     */
     record Ratio(Configuration numerator, Configuration denominator)
     {
         String label()
@@ -63,8 +65,17 @@ final class QueryReport
     private final Map<String, String> machine;
     private final Instant finished;
 
-    QueryReport(Source source, List<TpchQuery> queries, List<Configuration> configurations, List<Run> runs, List<Run> repeated, int repetitions, int warmups,
-            Map<String, String> clusterSettings, Map<String, String> machine, Instant finished)
+    QueryReport(
+            Source source,
+            List<TpchQuery> queries,
+            List<Configuration> configurations,
+            List<Run> runs,
+            List<Run> repeated,
+            int repetitions,
+            int warmups,
+            Map<String, String> clusterSettings,
+            Map<String, String> machine,
+            Instant finished)
     {
         this.source = requireNonNull(source, "source is null");
         this.queries = List.copyOf(requireNonNull(queries, "queries is null"));
@@ -104,7 +115,9 @@ final class QueryReport
         return median(query, ratio.numerator()) / median(query, ratio.denominator());
     }
 
-    /** The geometric mean over the queries of the per-query ratio: each query weighs the same, however long it runs. */
+    /**
+     * The geometric mean over the queries of the per-query ratio: each query weighs the same, however long it runs.
+     */
     double geometricMean(Ratio ratio)
     {
         return Math.exp(queries.stream().mapToDouble(query -> Math.log(ratio(query, ratio))).average().orElseThrow());
@@ -131,7 +144,7 @@ final class QueryReport
         }
         text.append("\nSettings of both clusters besides Trino 483's defaults: ")
                 .append(clusterSettings.isEmpty() ? "none" : clusterSettings.entrySet().stream().sorted(Map.Entry.comparingByKey())
-                        .map(entry -> "`%s=%s`".formatted(entry.getKey(), entry.getValue())).reduce((left, right) -> left + ", " + right).orElseThrow())
+                                                             .map(entry -> "`%s=%s`".formatted(entry.getKey(), entry.getValue())).reduce((left, right) -> left + ", " + right).orElseThrow())
                 .append(".\n\n");
 
         // the table
@@ -173,12 +186,18 @@ final class QueryReport
 
         // the targets
         List<String> targets = new ArrayList<>();
-        find(Configuration.A, Configuration.B).ifPresent(ratio -> targets.add(target("Spoolex ≤ %.2f× Trino's plugin (geometric mean of A/B)".formatted(SPOOLEX_VS_TRINO_TARGET),
-                geometricMean(ratio), SPOOLEX_VS_TRINO_TARGET)));
-        find(Configuration.A, Configuration.C).ifPresent(ratio -> targets.add(target("TASK with Spoolex ≤ %.1f× NONE (geometric mean of A/C)".formatted(TASK_VS_NONE_TARGET),
-                geometricMean(ratio), TASK_VS_NONE_TARGET)));
-        find(Configuration.B, Configuration.C).ifPresent(ratio -> targets.add(target("TASK with Trino's plugin ≤ %.1f× NONE (geometric mean of B/C, for reference)".formatted(TASK_VS_NONE_TARGET),
-                geometricMean(ratio), TASK_VS_NONE_TARGET)));
+        find(Configuration.A, Configuration.B).ifPresent(ratio -> targets.add(target(
+                "Spoolex ≤ %.2f× Trino's plugin (geometric mean of A/B)".formatted(SPOOLEX_VS_TRINO_TARGET),
+                geometricMean(ratio),
+                SPOOLEX_VS_TRINO_TARGET)));
+        find(Configuration.A, Configuration.C).ifPresent(ratio -> targets.add(target(
+                "TASK with Spoolex ≤ %.1f× NONE (geometric mean of A/C)".formatted(TASK_VS_NONE_TARGET),
+                geometricMean(ratio),
+                TASK_VS_NONE_TARGET)));
+        find(Configuration.B, Configuration.C).ifPresent(ratio -> targets.add(target(
+                "TASK with Trino's plugin ≤ %.1f× NONE (geometric mean of B/C, for reference)".formatted(TASK_VS_NONE_TARGET),
+                geometricMean(ratio),
+                TASK_VS_NONE_TARGET)));
         if (!targets.isEmpty()) {
             text.append("Targets:\n\n");
             targets.forEach(line -> text.append("- ").append(line).append("\n"));
@@ -208,9 +227,9 @@ final class QueryReport
                 .reduce((left, right) -> left + ", " + right)
                 .orElse("none"));
         text.append(repeated.isEmpty() ? "" : " (%s)".formatted(repeated.stream()
-                .map(run -> "%s %s %.1fs".formatted(run.query().name(), run.configuration(), run.seconds()))
-                .reduce((left, right) -> left + ", " + right)
-                .orElseThrow()));
+                                                                .map(run -> "%s %s %.1fs".formatted(run.query().name(), run.configuration(), run.seconds()))
+                                                                .reduce((left, right) -> left + ", " + right)
+                                                                .orElseThrow()));
         text.append(".\n");
         long bufferWaits = runs.stream().mapToLong(run -> run.spooled().sinkBufferWaits()).sum();
         text.append("\nPages that found their Spoolex sink's buffer pool spent and waited inside the sink for a write (JMX `SinkBufferWaits`), all measured A runs: %d.\n"
@@ -261,7 +280,8 @@ final class QueryReport
             groups.add(new BarChart.Group(query.name(), ratios.stream().map(ratio -> new BarChart.Bar(seriesName(ratio), ratio(query, ratio))).toList()));
         }
         groups.add(new BarChart.Group("geometric mean", ratios.stream().map(ratio -> new BarChart.Bar(seriesName(ratio), geometricMean(ratio))).toList()));
-        BarChart.write(file,
+        BarChart.write(
+                file,
                 "TPC-H sf1 (%s connector), 3-node cluster: wall time ratios (median of %s runs)".formatted(source.catalog(), repetitions),
                 "ratio of wall times (lower: the first is faster); targets A/B ≤ 0.85, TASK/NONE ≤ 1.2",
                 groups,

@@ -15,6 +15,7 @@ package io.spoolex.benchmarks;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.io.MoreFiles;
+import com.sun.management.OperatingSystemMXBean;
 import io.airlift.slice.Slice;
 import io.airlift.units.DataSize;
 import io.opentelemetry.api.OpenTelemetry;
@@ -48,6 +49,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -55,6 +57,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -64,6 +67,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,6 +80,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import static com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE;
@@ -154,7 +159,9 @@ public final class SpiBenchmark
 
     private record Result(String configuration, double writeSeconds, double readSeconds, CpuTime writeCpu, CpuTime readCpu, long storageBytes, long peakSinkMemory, long sinkMemoryPool, long positions) {}
 
-    /** CPU seconds of this JVM (client) and of the S3Proxy process (store; 0 on local disk, where the kernel's work is the client's). */
+    /**
+     * CPU seconds of this JVM (client) and of the S3Proxy process (store; 0 on local disk, where the kernel's work is the client's).
+     */
     private record CpuTime(double client, double store)
     {
         CpuTime since(CpuTime start)
@@ -183,9 +190,13 @@ public final class SpiBenchmark
         this.pages = generatePages(options.partitions());
         PageSerializer serializer = serdeFactory(CompressionCodec.NONE).createSerializer(Optional.empty());
         this.pageBytes = pages.stream().mapToLong(page -> serializer.serialize(page).length()).toArray();
-        long distinct = java.util.Arrays.stream(pageBytes).sum();
-        System.out.printf("%s distinct pages, %s serialized (cycled up to %s per configuration), average page %s%n",
-                pages.size(), DataSize.succinctBytes(distinct), DataSize.succinctBytes(options.dataBytes()), DataSize.succinctBytes(distinct / pages.size()));
+        long distinct = Arrays.stream(pageBytes).sum();
+        System.out.printf(
+                "%s distinct pages, %s serialized (cycled up to %s per configuration), average page %s%n",
+                pages.size(),
+                DataSize.succinctBytes(distinct),
+                DataSize.succinctBytes(options.dataBytes()),
+                DataSize.succinctBytes(distinct / pages.size()));
     }
 
     /**
@@ -208,7 +219,7 @@ public final class SpiBenchmark
             for (int position = 0; position < page.getPositionCount(); position += rowsPerPage) {
                 Page region = page.getRegion(position, Math.min(rowsPerPage, page.getPositionCount() - position));
                 // compact, so that a page does not drag its parent's arrays into the serializer's size estimates
-                pages.add(region.copyPositions(java.util.stream.IntStream.range(0, region.getPositionCount()).toArray(), 0, region.getPositionCount()));
+                pages.add(region.copyPositions(IntStream.range(0, region.getPositionCount()).toArray(), 0, region.getPositionCount()));
             }
             total += page.getSizeInBytes();
         }
@@ -228,9 +239,9 @@ public final class SpiBenchmark
                 .toList();
         if (options.child().isPresent()) {
             Configuration configuration = configurations.stream()
-                    .filter(candidate -> candidate.name().equals(options.child().get()))
+                    .filter(candidate -> candidate.name().equals(options.child().orElseThrow()))
                     .findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException("unknown configuration " + options.child().get()));
+                    .orElseThrow(() -> new IllegalArgumentException("unknown configuration " + options.child().orElseThrow()));
             runChild(configuration);
             return;
         }
@@ -265,7 +276,9 @@ public final class SpiBenchmark
                 throws Exception;
     }
 
-    /** The measured rounds: every configuration once per round, the order rotating so none always runs first or after the same neighbour. */
+    /**
+     * The measured rounds: every configuration once per round, the order rotating so none always runs first or after the same neighbour.
+     */
     private Map<String, List<Result>> measureRounds(List<Configuration> configurations, Measurement measurement)
             throws Exception
     {
@@ -301,10 +314,20 @@ public final class SpiBenchmark
 
     private void printRound(int round, Result result)
     {
-        System.out.printf(Locale.ENGLISH, "round %s %-14s write %6.2fs (%5.0f MB/s, CPU %s)  read %6.2fs (%5.0f MB/s, CPU %s)  storage %s  peak sink memory %s of pool %s%n",
-                round + 1, result.configuration(), result.writeSeconds(), megabytesPerSecond(result.writeSeconds()), cpu(result.writeCpu()),
-                result.readSeconds(), megabytesPerSecond(result.readSeconds()), cpu(result.readCpu()),
-                DataSize.succinctBytes(result.storageBytes()), DataSize.succinctBytes(result.peakSinkMemory()), DataSize.succinctBytes(result.sinkMemoryPool()));
+        System.out.printf(
+                Locale.ENGLISH,
+                "round %s %-14s write %6.2fs (%5.0f MB/s, CPU %s)  read %6.2fs (%5.0f MB/s, CPU %s)  storage %s  peak sink memory %s of pool %s%n",
+                round + 1,
+                result.configuration(),
+                result.writeSeconds(),
+                megabytesPerSecond(result.writeSeconds()),
+                cpu(result.writeCpu()),
+                result.readSeconds(),
+                megabytesPerSecond(result.readSeconds()),
+                cpu(result.readCpu()),
+                DataSize.succinctBytes(result.storageBytes()),
+                DataSize.succinctBytes(result.peakSinkMemory()),
+                DataSize.succinctBytes(result.sinkMemoryPool()));
     }
 
     private String cpu(CpuTime time)
@@ -330,9 +353,21 @@ public final class SpiBenchmark
                 System.out.printf(Locale.ENGLISH, "warm-up %-14s write %6.2fs  read %6.2fs%n", configuration.name(), warmup.writeSeconds(), warmup.readSeconds());
             }
             Result result = runOnce(configuration);
-            System.out.printf(Locale.ENGLISH, "%s %s %s %s %s %s %s %s %s %s %s %s%n", RESULT_PREFIX, result.configuration(), result.writeSeconds(), result.readSeconds(),
-                    result.writeCpu().client(), result.writeCpu().store(), result.readCpu().client(), result.readCpu().store(),
-                    result.storageBytes(), result.peakSinkMemory(), result.sinkMemoryPool(), result.positions());
+            System.out.printf(
+                    Locale.ENGLISH,
+                    "%s %s %s %s %s %s %s %s %s %s %s %s%n",
+                    RESULT_PREFIX,
+                    result.configuration(),
+                    result.writeSeconds(),
+                    result.readSeconds(),
+                    result.writeCpu().client(),
+                    result.writeCpu().store(),
+                    result.readCpu().client(),
+                    result.readCpu().store(),
+                    result.storageBytes(),
+                    result.peakSinkMemory(),
+                    result.sinkMemoryPool(),
+                    result.positions());
         }
         finally {
             if (s3Proxy != null) {
@@ -365,9 +400,16 @@ public final class SpiBenchmark
                 output.add(line);
                 if (line.startsWith(RESULT_PREFIX + " ")) {
                     String[] fields = line.split(" ");
-                    result = new Result(fields[1], Double.parseDouble(fields[2]), Double.parseDouble(fields[3]),
-                            new CpuTime(Double.parseDouble(fields[4]), Double.parseDouble(fields[5])), new CpuTime(Double.parseDouble(fields[6]), Double.parseDouble(fields[7])),
-                            Long.parseLong(fields[8]), Long.parseLong(fields[9]), Long.parseLong(fields[10]), Long.parseLong(fields[11]));
+                    result = new Result(
+                            fields[1],
+                            Double.parseDouble(fields[2]),
+                            Double.parseDouble(fields[3]),
+                            new CpuTime(Double.parseDouble(fields[4]), Double.parseDouble(fields[5])),
+                            new CpuTime(Double.parseDouble(fields[6]), Double.parseDouble(fields[7])),
+                            Long.parseLong(fields[8]),
+                            Long.parseLong(fields[9]),
+                            Long.parseLong(fields[10]),
+                            Long.parseLong(fields[11]));
                 }
             }
         }
@@ -517,7 +559,9 @@ public final class SpiBenchmark
         }
     }
 
-    /** Trino's sink pool: max(partitions x 2, 10) buffers of its storage's write size (4 KB local, the part size on S3). */
+    /**
+     * Trino's sink pool: max(partitions x 2, 10) buffers of its storage's write size (4 KB local, the part size on S3).
+     */
     private long trinoSinkPool()
     {
         long writeBuffer = options.storage().equals("local") ? 4096 : 5L * 1024 * 1024;
@@ -568,7 +612,9 @@ public final class SpiBenchmark
         });
     }
 
-    /** Plain storage without any exchange: K threads writing then reading the same number of bytes. */
+    /**
+     * Plain storage without any exchange: K threads writing then reading the same number of bytes.
+     */
     private Result runBaseline()
             throws Exception
     {
@@ -653,7 +699,7 @@ public final class SpiBenchmark
                 .region(Region.of(S3ProxyServer.REGION))
                 .forcePathStyle(true)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY)))
-                .requestChecksumCalculation(software.amazon.awssdk.core.checksums.RequestChecksumCalculation.WHEN_REQUIRED)
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .build()) {
             long start = System.nanoTime();
             CpuTime cpuStart = cpuTime();
@@ -662,9 +708,10 @@ public final class SpiBenchmark
                 inFlight.acquire();
                 int offset = (int) ((object * 4096) % (content.length - objectBytes));
                 String key = "object-" + object;
-                CompletableFuture<?> put = client.putObject(request -> request.bucket("bench-baseline").key(key),
+                CompletableFuture<?> put = client.putObject(
+                        request -> request.bucket("bench-baseline").key(key),
                         AsyncRequestBody.fromByteBuffer(ByteBuffer.wrap(content, offset, objectBytes)));
-                put.whenComplete((_, _) -> inFlight.release());
+                put = put.whenComplete((_, _) -> inFlight.release());
                 requests.add(put);
             }
             CompletableFuture.allOf(requests.toArray(CompletableFuture[]::new)).get();
@@ -680,7 +727,7 @@ public final class SpiBenchmark
                 inFlight.acquire();
                 String key = "object-" + object;
                 CompletableFuture<?> get = client.getObject(request -> request.bucket("bench-baseline").key(key), AsyncResponseTransformer.toBytes());
-                get.whenComplete((_, _) -> inFlight.release());
+                get = get.whenComplete((_, _) -> inFlight.release());
                 requests.add(get);
             }
             CompletableFuture.allOf(requests.toArray(CompletableFuture[]::new)).get();
@@ -696,11 +743,13 @@ public final class SpiBenchmark
         }
     }
 
-    /** 64 MB of real serialized page bytes, for the baseline to write. */
+    /**
+     * 64 MB of real serialized page bytes, for the baseline to write.
+     */
     private byte[] baselineContent()
     {
         PageSerializer serializer = serdeFactory(CompressionCodec.NONE).createSerializer(Optional.empty());
-        java.io.ByteArrayOutputStream content = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream content = new ByteArrayOutputStream();
         for (int i = 0; content.size() < 64 * 1024 * 1024; i++) {
             content.writeBytes(serializer.serialize(pages.get(i % pages.size())).getBytes());
         }
@@ -736,7 +785,9 @@ public final class SpiBenchmark
         }
     }
 
-    /** Exchanges delete asynchronously after close(): the next pass must not run beside, or count, those deletes. */
+    /**
+     * Exchanges delete asynchronously after close(): the next pass must not run beside, or count, those deletes.
+     */
     private void awaitStorageEmpty()
             throws InterruptedException, IOException
     {
@@ -786,7 +837,9 @@ public final class SpiBenchmark
         }
     }
 
-    /** Empties the page cache, so reads come from the disk (needs root; skipped otherwise). */
+    /**
+     * Empties the page cache, so reads come from the disk (needs root; skipped otherwise).
+     */
     private static void dropCaches()
     {
         try {
@@ -837,7 +890,7 @@ public final class SpiBenchmark
 
     private CpuTime cpuTime()
     {
-        double client = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+        double client = ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
         double store = s3Proxy == null ? 0 : s3Proxy.cpuTime().toNanos() / 1e9;
         return new CpuTime(client, store);
     }
@@ -849,11 +902,17 @@ public final class SpiBenchmark
 
     private void printMachine()
     {
-        System.out.printf(Locale.ENGLISH, "Machine: %s cores, %s heap, Java %s; storage %s; K=%s sinks, P=%s partitions, D=%s page bytes per configuration, %s rounds%n",
+        System.out.printf(
+                Locale.ENGLISH,
+                "Machine: %s cores, %s heap, Java %s; storage %s; K=%s sinks, P=%s partitions, D=%s page bytes per configuration, %s rounds%n",
                 Runtime.getRuntime().availableProcessors(),
                 DataSize.succinctBytes(Runtime.getRuntime().maxMemory()),
                 System.getProperty("java.version"),
-                options.storage(), options.sinks(), options.partitions(), DataSize.succinctBytes(options.dataBytes()), options.rounds());
+                options.storage(),
+                options.sinks(),
+                options.partitions(),
+                DataSize.succinctBytes(options.dataBytes()),
+                options.rounds());
         System.out.println("JVM arguments: " + ManagementFactory.getRuntimeMXBean().getInputArguments());
     }
 
@@ -868,13 +927,18 @@ public final class SpiBenchmark
             double read = median(runs.stream().mapToDouble(Result::readSeconds).toArray());
             cpuMedians.put(configuration.name(), new CpuTime[] {
                     new CpuTime(median(runs.stream().mapToDouble(run -> run.writeCpu().client()).toArray()), median(runs.stream().mapToDouble(run -> run.writeCpu().store()).toArray())),
-                    new CpuTime(median(runs.stream().mapToDouble(run -> run.readCpu().client()).toArray()), median(runs.stream().mapToDouble(run -> run.readCpu().store()).toArray()))});
+                    new CpuTime(median(runs.stream().mapToDouble(run -> run.readCpu().client()).toArray()), median(runs.stream().mapToDouble(run -> run.readCpu().store()).toArray())),
+            });
             medians.put(configuration.name(), new double[] {megabytesPerSecond(write), megabytesPerSecond(read), megabytesPerSecond(write + read)});
         }
         String label = "spi-%s-p%s".formatted(options.storage(), options.partitions());
         StringBuilder table = new StringBuilder();
         table.append("Storage: %s; K=%s sinks, P=%s output partitions, D=%s page bytes; median of %s interleaved rounds%s.%n%n"
-                .formatted(options.storage(), options.sinks(), options.partitions(), DataSize.succinctBytes(options.dataBytes()), options.rounds(),
+                .formatted(options.storage(),
+                        options.sinks(),
+                        options.partitions(),
+                        DataSize.succinctBytes(options.dataBytes()),
+                        options.rounds(),
                         options.fork() ? ", every measurement in a JVM of its own after %s warm-up passes".formatted(options.warmups()) : ", all in one JVM after %s warm-up passes of each".formatted(options.warmups())));
         table.append("CPU s: CPU time of the phase (medians) in the measuring JVM%s.%n%n".formatted(options.storage().equals("s3") ? " + in the S3Proxy process" : ", kernel time included"));
         table.append("| configuration | write MB/s | read MB/s | write+read MB/s | write CPU s | read CPU s | stored | peak sink memory / pool |\n");
@@ -884,8 +948,18 @@ public final class SpiBenchmark
             Result last = results.get(configuration.name()).getLast();
             String memory = last.sinkMemoryPool() == 0 ? "—" : "%s / %s".formatted(DataSize.succinctBytes(last.peakSinkMemory()), DataSize.succinctBytes(last.sinkMemoryPool()));
             CpuTime[] cpu = cpuMedians.get(configuration.name());
-            table.append(String.format(Locale.ENGLISH, "| %s — %s | %.0f | %.0f | %.0f | %s | %s | %s | %s |%n",
-                    configuration.name(), configuration.description(), median[0], median[1], median[2], cpu(cpu[0]), cpu(cpu[1]), DataSize.succinctBytes(last.storageBytes()), memory));
+            table.append(String.format(
+                    Locale.ENGLISH,
+                    "| %s — %s | %.0f | %.0f | %.0f | %s | %s | %s | %s |%n",
+                    configuration.name(),
+                    configuration.description(),
+                    median[0],
+                    median[1],
+                    median[2],
+                    cpu(cpu[0]),
+                    cpu(cpu[1]),
+                    DataSize.succinctBytes(last.storageBytes()),
+                    memory));
         }
         if (medians.size() < 4) {
             System.out.println();
@@ -931,7 +1005,7 @@ public final class SpiBenchmark
     private static double median(double[] values)
     {
         double[] sorted = values.clone();
-        java.util.Arrays.sort(sorted);
+        Arrays.sort(sorted);
         int middle = sorted.length / 2;
         return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }

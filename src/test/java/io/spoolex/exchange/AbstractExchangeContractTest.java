@@ -18,11 +18,13 @@ import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.Multiset;
 import io.airlift.slice.Slice;
+import io.airlift.slice.Slices;
 import io.spoolex.format.SpoolFileFormat;
 import io.trino.spi.TrinoException;
 import io.trino.spi.exchange.Exchange;
 import io.trino.spi.exchange.ExchangeId;
 import io.trino.spi.exchange.ExchangeManager;
+import io.trino.spi.exchange.ExchangeManagerContext;
 import io.trino.spi.exchange.ExchangeSink;
 import io.trino.spi.exchange.ExchangeSinkHandle;
 import io.trino.spi.exchange.ExchangeSource;
@@ -33,6 +35,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +44,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
 import static io.spoolex.exchange.ExchangeTestKit.await;
@@ -65,10 +69,14 @@ public abstract class AbstractExchangeContractTest
 {
     private final List<ExchangeManager> managers = new ArrayList<>();
 
-    /** Properties that point the exchange manager at two base directories of the backend under test. */
+    /**
+     * Properties that point the exchange manager at two base directories of the backend under test.
+     */
     protected abstract Map<String, String> storageProperties();
 
-    /** Every file stored below the base directories, as URIs. */
+    /**
+     * Every file stored below the base directories, as URIs.
+     */
     protected abstract List<URI> listStoredFiles();
 
     protected abstract byte[] readStoredFile(URI file);
@@ -77,7 +85,9 @@ public abstract class AbstractExchangeContractTest
 
     protected abstract void deleteStoredFile(URI file);
 
-    /** Spool format settings the suite runs with; the defaults (LZ4 and encryption on) unless overridden. */
+    /**
+     * Spool format settings the suite runs with; the defaults (LZ4 and encryption on) unless overridden.
+     */
     protected Map<String, String> formatProperties()
     {
         return Map.of();
@@ -88,12 +98,14 @@ public abstract class AbstractExchangeContractTest
         Map<String, String> properties = new HashMap<>(storageProperties());
         properties.putAll(formatProperties());
         properties.putAll(extraProperties);
-        ExchangeManager manager = ExchangeTestKit.filesystemFactory().create(properties, new io.trino.spi.exchange.ExchangeManagerContext() {});
+        ExchangeManager manager = ExchangeTestKit.filesystemFactory().create(properties, new ExchangeManagerContext() {});
         managers.add(manager);
         return manager;
     }
 
-    /** Removes what a test left in storage; called after the test's exchange managers have shut down. */
+    /**
+     * Removes what a test left in storage; called after the test's exchange managers have shut down.
+     */
     protected abstract void cleanUpStorage();
 
     @AfterEach
@@ -464,7 +476,7 @@ public abstract class AbstractExchangeContractTest
                 try {
                     blocked.get(10, SECONDS);
                 }
-                catch (java.util.concurrent.TimeoutException e) {
+                catch (TimeoutException e) {
                     throw new AssertionError("sink stalled after %s pages per partition: %s of %s pool bytes in use and no write completes"
                             .formatted(index, sink.getMemoryUsage(), sink.getMemoryBudget()), e);
                 }
@@ -487,10 +499,12 @@ public abstract class AbstractExchangeContractTest
         exchange.close();
     }
 
-    /** Zeros after a 16-byte identity: LZ4 shrinks it to well under 1%. */
+    /**
+     * Zeros after a 16-byte identity: LZ4 shrinks it to well under 1%.
+     */
     private static Slice compressiblePage(int partition, int index, int size)
     {
-        Slice page = io.airlift.slice.Slices.allocate(size);
+        Slice page = Slices.allocate(size);
         page.setInt(0, partition);
         page.setInt(4, index);
         return page;
@@ -599,12 +613,12 @@ public abstract class AbstractExchangeContractTest
         URI file = dataFiles().getFirst();
         byte[] original = readStoredFile(file);
 
-        writeStoredFile(file, java.util.Arrays.copyOf(original, original.length - 1));
+        writeStoredFile(file, Arrays.copyOf(original, original.length - 1));
         assertThatThrownBy(() -> readAll(manager, handles, selector))
                 .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("SPOOL_FILE_CORRUPTED"))
                 .hasMessageContaining(file.getPath());
 
-        writeStoredFile(file, java.util.Arrays.copyOf(original, original.length + 10));
+        writeStoredFile(file, Arrays.copyOf(original, original.length + 10));
         assertThatThrownBy(() -> readAll(manager, handles, selector))
                 .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("SPOOL_FILE_CORRUPTED"))
                 .hasMessageContaining(file.getPath());
@@ -631,7 +645,9 @@ public abstract class AbstractExchangeContractTest
         exchange.close();
     }
 
-    /** One task partition, one attempt, committed: writes {@code count} pages of {@code size} bytes to partition 0. */
+    /**
+     * One task partition, one attempt, committed: writes {@code count} pages of {@code size} bytes to partition 0.
+     */
     protected List<ExchangeSourceHandle> writeSingleTask(ExchangeManager manager, Exchange exchange, int count, int size)
     {
         ExchangeSinkHandle task = exchange.addSink(0);

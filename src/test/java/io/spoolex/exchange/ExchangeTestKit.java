@@ -14,8 +14,8 @@
 package io.spoolex.exchange;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.Streams;
 import io.airlift.slice.Slice;
-import io.airlift.slice.Slices;
 import io.opentelemetry.api.trace.Span;
 import io.spoolex.SpoolexPlugin;
 import io.trino.spi.QueryId;
@@ -36,10 +36,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
-import static com.google.common.collect.Iterables.getOnlyElement;
+import static com.google.common.collect.MoreCollectors.onlyElement;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -78,10 +80,12 @@ public final class ExchangeTestKit
         }
     }
 
-    /** The {@code filesystem} factory as the plugin registers it, with the plugin's storage backends. */
+    /**
+     * The {@code filesystem} factory as the plugin registers it, with the plugin's storage backends.
+     */
     public static ExchangeManagerFactory filesystemFactory()
     {
-        return getOnlyElement(new SpoolexPlugin().getExchangeManagerFactories());
+        return Streams.stream(new SpoolexPlugin().getExchangeManagerFactories()).collect(onlyElement());
     }
 
     public static Exchange createExchange(ExchangeManager manager, int outputPartitions, boolean preserveOrder)
@@ -95,7 +99,9 @@ public final class ExchangeTestKit
         return manager.createSink(instance);
     }
 
-    /** Adds pages, respecting back-pressure as the engine does. */
+    /**
+     * Adds pages, respecting back-pressure as the engine does.
+     */
     public static void write(ExchangeSink sink, int partition, List<Slice> pages)
     {
         for (Slice page : pages) {
@@ -122,7 +128,9 @@ public final class ExchangeTestKit
         }
     }
 
-    /** A final selector that includes the given attempt of each task partition (task partition -> attempt). */
+    /**
+     * A final selector that includes the given attempt of each task partition (task partition -> attempt).
+     */
     public static ExchangeSourceOutputSelector finalSelector(ExchangeId exchangeId, Map<Integer, Integer> attempts, int taskPartitionCount)
     {
         ExchangeSourceOutputSelector.Builder builder = ExchangeSourceOutputSelector.builder(Set.of(exchangeId));
@@ -138,7 +146,9 @@ public final class ExchangeTestKit
         return builder.setPartitionCount(exchangeId, taskPartitionCount).setFinal().build();
     }
 
-    /** Reads every page of the handles through one source, in the order the source returns them. */
+    /**
+     * Reads every page of the handles through one source, in the order the source returns them.
+     */
     public static List<Slice> readAll(ExchangeManager manager, List<ExchangeSourceHandle> handles, ExchangeSourceOutputSelector selector)
     {
         List<Slice> pages = new ArrayList<>();
@@ -168,12 +178,12 @@ public final class ExchangeTestKit
         }
     }
 
-    public static <T> T await(java.util.concurrent.CompletableFuture<T> future)
+    public static <T> T await(CompletableFuture<T> future)
     {
         try {
             return future.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         }
-        catch (java.util.concurrent.ExecutionException e) {
+        catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException runtime) {
                 throw runtime;
             }

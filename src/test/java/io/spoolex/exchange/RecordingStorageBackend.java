@@ -59,25 +59,33 @@ final class RecordingStorageBackend
         this.limits = requireNonNull(limits, "limits is null");
     }
 
-    /** Sizes of the streamed writes of each file, in order. */
+    /**
+     * Sizes of the streamed writes of each file, in order.
+     */
     Map<URI, List<Long>> writes()
     {
         return writes;
     }
 
-    /** Files whose streamed writer finished. */
+    /**
+     * Files whose streamed writer finished.
+     */
     Set<URI> finished()
     {
         return finished;
     }
 
-    /** From now on every write (whole or streamed) fails with this. */
+    /**
+     * From now on every write (whole or streamed) fails with this.
+     */
     void failWrites(RuntimeException failure)
     {
         writeFailure.set(failure);
     }
 
-    /** From now on every delete fails with this. */
+    /**
+     * From now on every delete fails with this.
+     */
     void failDeletes(RuntimeException failure)
     {
         deleteFailure.set(failure);

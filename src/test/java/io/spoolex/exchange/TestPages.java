@@ -41,7 +41,9 @@ public final class TestPages
         return slice;
     }
 
-    /** Fills with data of roughly the compressibility of TPC-H pages (LZ4 ratio around 2-3). */
+    /**
+     * Fills with data of roughly the compressibility of TPC-H pages (LZ4 ratio around 2-3).
+     */
     public static void fill(byte[] bytes, Random random)
     {
         int position = 0;

@@ -84,7 +84,7 @@ public class TestSinkBufferPool
         byte[] first = pool.take();
         pool.take();
         CompletableFuture<byte[]> third = CompletableFuture.supplyAsync(pool::take, executor);
-        awaitWaiting(pool, third);
+        awaitWaiting(third);
         assertThat(pool.allocatedBytes()).isEqualTo(2000);
         pool.release(first);
         assertThat(third.get(10, SECONDS)).isSameAs(first);
@@ -110,14 +110,14 @@ public class TestSinkBufferPool
         SinkBufferPool pool = new SinkBufferPool(1000, 1000);
         pool.take();
         CompletableFuture<byte[]> waiting = CompletableFuture.supplyAsync(pool::take, executor);
-        awaitWaiting(pool, waiting);
+        awaitWaiting(waiting);
         pool.close();
         // the sink is going away: the late page gets a buffer it will drop, and the pool forgets it once released
         pool.release(waiting.get(10, SECONDS));
         assertThat(pool.allocatedBytes()).isEqualTo(1000);
     }
 
-    private void awaitWaiting(SinkBufferPool pool, CompletableFuture<byte[]> taking)
+    private void awaitWaiting(CompletableFuture<byte[]> taking)
             throws InterruptedException
     {
         // the taker is parked in wait() once its thread is WAITING; it cannot have finished without a release

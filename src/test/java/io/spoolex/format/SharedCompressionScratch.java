@@ -63,7 +63,9 @@ public final class SharedCompressionScratch
         free.addFirst(array);
     }
 
-    /** Drops the free arrays, and those lent out when they come back. */
+    /**
+     * Drops the free arrays, and those lent out when they come back.
+     */
     public synchronized void close()
     {
         closed = true;
@@ -73,7 +75,9 @@ public final class SharedCompressionScratch
         free.clear();
     }
 
-    /** Bytes of the arrays this instance holds (lent out or free). */
+    /**
+     * Bytes of the arrays this instance holds (lent out or free).
+     */
     public synchronized long allocatedBytes()
     {
         return allocatedBytes;

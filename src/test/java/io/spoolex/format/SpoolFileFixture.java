@@ -22,6 +22,7 @@ import io.spoolex.exchange.TestPages;
 import java.io.ByteArrayOutputStream;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -51,7 +52,9 @@ final class SpoolFileFixture
         return pages.build();
     }
 
-    /** Encodes the pages as the sink does: length-prefixed records cut into blocks of {@code blockSize} raw bytes. */
+    /**
+     * Encodes the pages as the sink does: length-prefixed records cut into blocks of {@code blockSize} raw bytes.
+     */
     static EncodedFile encode(SpoolFileId id, Optional<ExchangeKey> key, CompressionCodec codec, List<Slice> pages, int blockSize)
     {
         return encode(id, key, codec, pages, blockSize, new SharedCompressionScratch());
@@ -105,7 +108,7 @@ final class SpoolFileFixture
             int length = Math.min(bytes.length - position, 1 + chunking.nextInt(chunking.nextBoolean() ? 64 : 4096));
             System.arraycopy(bytes, position, chunk, 0, length);
             decoder.decode(Slices.wrappedBuffer(chunk, 0, length), assembler);
-            java.util.Arrays.fill(chunk, (byte) 0x5A);
+            Arrays.fill(chunk, (byte) 0x5A);
             position += length;
         }
         decoder.finish();

@@ -14,6 +14,7 @@
 package io.spoolex.format;
 
 import io.airlift.slice.Slice;
+import io.airlift.slice.Slices;
 import io.spoolex.config.CompressionCodec;
 import io.spoolex.format.SpoolFileFixture.EncodedFile;
 import io.trino.spi.TrinoException;
@@ -22,12 +23,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 
 import static io.spoolex.format.SpoolFileFixture.RANDOM;
 import static io.spoolex.format.SpoolFileFixture.decode;
@@ -73,7 +76,7 @@ public class TestSpoolFileFormat
         List<Slice> pages = new ArrayList<>();
         for (Slice page : pages(7, 20, 100)) {
             pages.add(page);
-            pages.add(io.airlift.slice.Slices.EMPTY_SLICE);
+            pages.add(Slices.EMPTY_SLICE);
         }
         assertThat(decode(encode(FILE, key, codec, pages, 104), chunking)).containsExactlyElementsOf(pages);
     }
@@ -103,7 +106,7 @@ public class TestSpoolFileFormat
     {
         byte[] noise = new byte[100_000];
         new Random(1).nextBytes(noise);
-        EncodedFile file = encode(FILE, key(encrypted), codec, List.of(io.airlift.slice.Slices.wrappedBuffer(noise)), 10_000);
+        EncodedFile file = encode(FILE, key(encrypted), codec, List.of(Slices.wrappedBuffer(noise)), 10_000);
         // header, raw blocks (9-byte header + payload + check), trailer: nothing larger than the data needs
         int check = SpoolFileFormat.checkBytes(encrypted);
         int blocks = file.blockOffsets().size();
@@ -263,7 +266,7 @@ public class TestSpoolFileFormat
 
     private static byte[] assemble(byte[] header, List<byte[]> blocks, byte[] trailer)
     {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(header);
         blocks.forEach(out::writeBytes);
         out.writeBytes(trailer);
@@ -279,7 +282,7 @@ public class TestSpoolFileFormat
 
     private static int crc32c(byte[] bytes)
     {
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        CRC32C crc = new CRC32C();
         crc.update(bytes);
         return (int) crc.getValue();
     }

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -59,16 +60,24 @@ public abstract class AbstractSpoolStorageTest
     private final List<TestingStorage> storages = new ArrayList<>();
     private TestingStorage storage;
 
-    /** The backend under test. */
+    /**
+     * The backend under test.
+     */
     protected abstract SpoolStorageBackend backend();
 
-    /** Two base directories of the backend's server; the suite works below them. */
+    /**
+     * Two base directories of the backend's server; the suite works below them.
+     */
     protected abstract List<String> baseDirectories();
 
-    /** The backend's own properties of exchange-manager.properties (endpoint, credentials, ...), base directories excepted. */
+    /**
+     * The backend's own properties of exchange-manager.properties (endpoint, credentials, ...), base directories excepted.
+     */
     protected abstract Map<String, String> backendProperties();
 
-    /** Uploads started and neither completed nor aborted below the directory (S3 multipart uploads, for instance). */
+    /**
+     * Uploads started and neither completed nor aborted below the directory (S3 multipart uploads, for instance).
+     */
     protected List<String> uploadsInProgress(URI directory)
     {
         return ImmutableList.of();
@@ -85,7 +94,9 @@ public abstract class AbstractSpoolStorageTest
         }
     }
 
-    /** A storage built by the backend's module from the subclass's properties. */
+    /**
+     * A storage built by the backend's module from the subclass's properties.
+     */
     protected TestingStorage createStorage()
     {
         BaseDirectories directories = BaseDirectories.parse(baseDirectories(), backend().schemes(), "filesystem");
@@ -113,7 +124,9 @@ public abstract class AbstractSpoolStorageTest
         storages.clear();
     }
 
-    /** A directory of its own below the first base directory (the second with {@code second}). */
+    /**
+     * A directory of its own below the first base directory (the second with {@code second}).
+     */
     protected URI newDirectory(boolean second)
     {
         URI base = BaseDirectories.parse(baseDirectories(), backend().schemes(), "filesystem").uris().get(second ? 1 : 0);
@@ -229,7 +242,7 @@ public abstract class AbstractSpoolStorageTest
             List<byte[]> targets = new ArrayList<>();
             for (long[] range : ranges) {
                 byte[] target = new byte[(int) range[1] + 20];
-                java.util.Arrays.fill(target, (byte) 0x5a);
+                Arrays.fill(target, (byte) 0x5A);
                 targets.add(target);
                 reads.add(reader.read(range[0], Slices.wrappedBuffer(target, 10, (int) range[1])));
             }
@@ -238,12 +251,12 @@ public abstract class AbstractSpoolStorageTest
                 long position = ranges.get(i)[0];
                 int rangeLength = (int) ranges.get(i)[1];
                 byte[] target = targets.get(i);
-                assertThat(java.util.Arrays.copyOfRange(target, 10, 10 + rangeLength))
+                assertThat(Arrays.copyOfRange(target, 10, 10 + rangeLength))
                         .as("range %s+%s", position, rangeLength)
-                        .isEqualTo(java.util.Arrays.copyOfRange(content, (int) position, (int) position + rangeLength));
+                        .isEqualTo(Arrays.copyOfRange(content, (int) position, (int) position + rangeLength));
                 for (int j = 0; j < 10; j++) {
-                    assertThat(target[j]).as("bytes before the range are untouched").isEqualTo((byte) 0x5a);
-                    assertThat(target[target.length - 1 - j]).as("bytes after the range are untouched").isEqualTo((byte) 0x5a);
+                    assertThat(target[j]).as("bytes before the range are untouched").isEqualTo((byte) 0x5A);
+                    assertThat(target[target.length - 1 - j]).as("bytes after the range are untouched").isEqualTo((byte) 0x5A);
                 }
             }
         }
@@ -356,8 +369,8 @@ public abstract class AbstractSpoolStorageTest
         await(written.write(List.of(Slices.wrappedBuffer(bytes(writeBytes, 10)))));
         await(written.abort());
         SpoolFileWriter inFlight = storage().createFile(directory.resolve("in-flight.spool"));
-        inFlight.write(List.of(Slices.wrappedBuffer(bytes(writeBytes, 11))));
-        inFlight.write(List.of(Slices.wrappedBuffer(bytes(writeBytes, 12))));
+        var _ = inFlight.write(List.of(Slices.wrappedBuffer(bytes(writeBytes, 11))));
+        var _ = inFlight.write(List.of(Slices.wrappedBuffer(bytes(writeBytes, 12))));
         await(inFlight.abort());
         SpoolFileWriter unwritten = storage().createFile(directory.resolve("unwritten.spool"));
         await(unwritten.abort());

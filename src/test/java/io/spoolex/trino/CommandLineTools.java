@@ -18,12 +18,16 @@ import io.airlift.log.LoggingConfiguration;
 
 import java.nio.file.Path;
 
-/** What the command-line programs that run a Trino cluster (the demo, the query benchmark) share. */
+/**
+ * What the command-line programs that run a Trino cluster (the demo, the query benchmark) share.
+ */
 public final class CommandLineTools
 {
     private CommandLineTools() {}
 
-    /** The value of the option at {@code index - 1}. */
+    /**
+     * The value of the option at {@code index - 1}.
+     */
     public static String argument(String[] args, int index)
     {
         if (index >= args.length) {
@@ -32,7 +36,9 @@ public final class CommandLineTools
         return args[index];
     }
 
-    /** Sends Trino's log to {@code log} instead of the console: Trino logs a lot, the terminal is for the program's own lines. */
+    /**
+     * Sends Trino's log to {@code log} instead of the console: Trino logs a lot, the terminal is for the program's own lines.
+     */
     public static void quietLogging(Path log)
     {
         LoggingConfiguration configuration = new LoggingConfiguration();

@@ -36,7 +36,9 @@ import static java.util.stream.Collectors.joining;
  */
 public record QueryTasks(List<Attempt> attempts)
 {
-    /** One task attempt; {@code failure} is the type and message of its first failure, or empty. */
+    /**
+     * One task attempt; {@code failure} is the type and message of its first failure, or empty.
+     */
     public record Attempt(int stageId, int partition, int attempt, TaskState state, String nodeId, String failure)
     {
         @Override
@@ -75,7 +77,9 @@ public record QueryTasks(List<Attempt> attempts)
         return attempts.stream().filter(attempt -> attempt.state() == TaskState.FAILED).collect(toImmutableList());
     }
 
-    /** Whether an earlier attempt of the same task (stage and partition) failed. */
+    /**
+     * Whether an earlier attempt of the same task (stage and partition) failed.
+     */
     public boolean replacesFailedAttempt(Attempt later)
     {
         return attempts.stream().anyMatch(attempt -> attempt.stageId() == later.stageId()
@@ -84,7 +88,9 @@ public record QueryTasks(List<Attempt> attempts)
                 && attempt.state() == TaskState.FAILED);
     }
 
-    /** Whether some later attempt of the same task (stage and partition) finished. */
+    /**
+     * Whether some later attempt of the same task (stage and partition) finished.
+     */
     public boolean retriedSuccessfully(Attempt failed)
     {
         return attempts.stream().anyMatch(attempt -> attempt.stageId() == failed.stageId()
@@ -93,7 +99,9 @@ public record QueryTasks(List<Attempt> attempts)
                 && attempt.state() == TaskState.FINISHED);
     }
 
-    /** One line per stage: how many tasks, attempts, failed attempts. */
+    /**
+     * One line per stage: how many tasks, attempts, failed attempts.
+     */
     public String summary()
     {
         Map<Integer, List<Attempt>> byStage = new TreeMap<>(attempts.stream().collect(groupingBy(Attempt::stageId)));

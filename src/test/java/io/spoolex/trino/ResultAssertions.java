@@ -33,14 +33,18 @@ public final class ResultAssertions
 
     private ResultAssertions() {}
 
-    /** Same rows in the same order (the query has an ORDER BY over a unique key). */
+    /**
+     * Same rows in the same order (the query has an ORDER BY over a unique key).
+     */
     public static void assertSameRowsInOrder(MaterializedResult actual, MaterializedResult expected, String description)
     {
         assertSameShape(actual, expected, description);
         compareRows(actual.getMaterializedRows(), expected.getMaterializedRows(), description);
     }
 
-    /** Same multiset of rows, in any order. */
+    /**
+     * Same multiset of rows, in any order.
+     */
     public static void assertSameRows(MaterializedResult actual, MaterializedResult expected, String description)
     {
         assertSameShape(actual, expected, description);

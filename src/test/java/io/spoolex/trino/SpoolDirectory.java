@@ -50,7 +50,9 @@ public final class SpoolDirectory
         return base;
     }
 
-    /** The task directories of the query that are in the spool directory now. */
+    /**
+     * The task directories of the query that are in the spool directory now.
+     */
     public List<Path> directoriesOf(String queryId)
     {
         String marker = "." + queryId + ".";
@@ -81,7 +83,9 @@ public final class SpoolDirectory
         }
     }
 
-    /** Starts sampling the spool directory in the background until {@link Watcher#close()}. */
+    /**
+     * Starts sampling the spool directory in the background until {@link Watcher#close()}.
+     */
     public Watcher watch()
     {
         Watcher watcher = new Watcher(base);
@@ -152,19 +156,25 @@ public final class SpoolDirectory
             maxOutputPartition.accumulateAndGet(partition, Math::max);
         }
 
-        /** The most spool data files seen at one time. */
+        /**
+         * The most spool data files seen at one time.
+         */
         public long maxFiles()
         {
             return maxFiles.get();
         }
 
-        /** The most bytes of spool data files seen at one time. */
+        /**
+         * The most bytes of spool data files seen at one time.
+         */
         public long maxBytes()
         {
             return maxBytes.get();
         }
 
-        /** The highest output partition number of any spool file seen, or -1. */
+        /**
+         * The highest output partition number of any spool file seen, or -1.
+         */
         public long maxOutputPartition()
         {
             return maxOutputPartition.get();

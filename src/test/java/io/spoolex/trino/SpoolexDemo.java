@@ -13,6 +13,8 @@
  */
 package io.spoolex.trino;
 
+import com.google.errorprone.annotations.FormatMethod;
+import com.google.errorprone.annotations.FormatString;
 import io.spoolex.trino.SpoolexQueryRunner.SpoolexCounters;
 import io.trino.Session;
 import io.trino.execution.FailureInjector.InjectedFailureType;
@@ -62,7 +64,8 @@ public final class SpoolexDemo
 {
     // orders joined to customers on custkey: lineitem (joined to its orders in the scan, both are partitioned on
     // orderkey) is shuffled to the join on custkey, then to the aggregation on (mktsegment, orderpriority)
-    private static final String QUERY = """
+    private static final String QUERY =
+            """
             SELECT c.mktsegment, o.orderpriority, count(*) AS line_items, sum(l.quantity) AS quantity,
                    sum(CAST(l.extendedprice * (1 - l.discount) AS decimal(18, 2))) AS revenue
             FROM lineitem l
@@ -116,7 +119,8 @@ public final class SpoolexDemo
                 }
                 case "--schema" -> schema = argument(args, ++i);
                 case "--help", "-h" -> {
-                    out.println("""
+                    out.println(
+                            """
                             usage: bin/demo [--base-directories URI[,URI...]] [--property name=value]... [--schema tiny|sf0.1|sf1]
                               --base-directories  where Spoolex spools (exchange.base-directories); default: a new local directory
                               --property          another exchange-manager.properties entry, e.g. exchange.s3.endpoint=http://...
@@ -133,11 +137,12 @@ public final class SpoolexDemo
         Optional<Path> localSpool = Optional.empty();
         if (baseDirectories == null) {
             localSpool = Optional.of(Files.createTempDirectory(work.toAbsolutePath(), "spool-"));
-            baseDirectories = localSpool.get().toString();
+            baseDirectories = localSpool.orElseThrow().toString();
         }
 
         say("Starting Trino 483: a coordinator and two workers in one JVM, TPC-H catalog, retry-policy=TASK");
-        say("Spoolex is the exchange manager: exchange.base-directories=%s%s", baseDirectories,
+        say("Spoolex is the exchange manager: exchange.base-directories=%s%s",
+                baseDirectories,
                 exchangeProperties.isEmpty() ? "" : " " + exchangeProperties);
         say("Trino's own log goes to %s", log);
         SpoolexQueryRunner.Builder builder = SpoolexQueryRunner.builder(baseDirectories);
@@ -171,11 +176,16 @@ public final class SpoolexDemo
             printRows(failed.result().result());
             out.println();
             say("Wall time: %.1fs without retries (NONE), %.1fs with TASK retries, %.1fs with TASK retries and a failed task",
-                    none.seconds(), task.seconds(), failed.seconds());
+                    none.seconds(),
+                    task.seconds(),
+                    failed.seconds());
             for (Run run : List.of(task, failed)) {
                 SpoolexCounters spooled = run.spooled();
                 say("Spooled by %s: %s page bytes in %s files, %s bytes in storage (%.0f%%), %s files read back%s",
-                        run.label(), bytes(spooled.sinkPageBytes()), spooled.filesWritten(), bytes(spooled.sinkStorageBytes()),
+                        run.label(),
+                        bytes(spooled.sinkPageBytes()),
+                        spooled.filesWritten(),
+                        bytes(spooled.sinkStorageBytes()),
                         spooled.sinkPageBytes() == 0 ? 0.0 : 100.0 * spooled.sinkStorageBytes() / spooled.sinkPageBytes(),
                         spooled.filesRead(),
                         run.peakSpoolBytes() < 0 ? "" : "; spool directory peaked at %s in %s files".formatted(bytes(run.peakSpoolBytes()), run.peakSpoolFiles()));
@@ -201,12 +211,12 @@ public final class SpoolexDemo
             ok &= check(upstreamRanOnce, "the stages feeding stage %s (%s) ran once: the retry read their output again from Spoolex".formatted(stageId, upstream));
             if (localSpool.isPresent()) {
                 boolean empty;
-                try (var entries = Files.list(localSpool.get())) {
+                try (var entries = Files.list(localSpool.orElseThrow())) {
                     empty = entries.findAny().isEmpty();
                 }
                 for (int wait = 0; !empty && wait < 100; wait++) {
                     Thread.sleep(100);
-                    try (var entries = Files.list(localSpool.get())) {
+                    try (var entries = Files.list(localSpool.orElseThrow())) {
                         empty = entries.findAny().isEmpty();
                     }
                 }
@@ -218,12 +228,14 @@ public final class SpoolexDemo
         }
         finally {
             if (localSpool.isPresent()) {
-                deleteRecursively(localSpool.get(), ALLOW_INSECURE);
+                deleteRecursively(localSpool.orElseThrow(), ALLOW_INSECURE);
             }
         }
     }
 
-    /** The demo query on the tables of a TPC-H schema (tiny, sf0.1, sf1, ...). */
+    /**
+     * The demo query on the tables of a TPC-H schema (tiny, sf0.1, sf1, ...).
+     */
     private static String queryOn(String schema)
     {
         return QUERY.replace("FROM lineitem", "FROM \"%s\".lineitem".formatted(schema))
@@ -266,12 +278,18 @@ public final class SpoolexDemo
         SpoolexCounters spooled = SpoolexQueryRunner.clusterCounters(queryRunner).minus(before);
         say("     finished in %.1fs: %s rows; %s", seconds, result.result().getRowCount(), QueryTasks.of(queryRunner, result.queryId()).summary());
         String label = retryPolicy + (failStage.isPresent() ? " with a failed task" : "");
-        return new Run(label, result, seconds, spooled,
+        return new Run(
+                label,
+                result,
+                seconds,
+                spooled,
                 watcher.map(SpoolDirectory.Watcher::maxBytes).orElse(-1L),
                 watcher.map(SpoolDirectory.Watcher::maxFiles).orElse(-1L));
     }
 
-    /** Every two seconds: the query's stages and tasks; at once: every task attempt that fails and its replacement. */
+    /**
+     * Every two seconds: the query's stages and tasks; at once: every task attempt that fails and its replacement.
+     */
     private void reportProgress(DistributedQueryRunner queryRunner, String traceToken, SpoolexCounters before, AtomicBoolean done)
     {
         Set<String> reported = new HashSet<>();
@@ -286,7 +304,7 @@ public final class SpoolexDemo
                 if (queryId.isEmpty()) {
                     continue;
                 }
-                QueryInfo info = queryRunner.getCoordinator().getQueryManager().getFullQueryInfo(queryId.get());
+                QueryInfo info = queryRunner.getCoordinator().getQueryManager().getFullQueryInfo(queryId.orElseThrow());
                 List<StageInfo> stages = StagesInfo.getAllStages(info.getStages());
                 // failures first, then the attempts that replace them
                 for (StageInfo stage : stages) {
@@ -303,7 +321,10 @@ public final class SpoolexDemo
                         var status = task.taskStatus();
                         if (status.taskId().attemptId() > 0 && reported.add(status.taskId() + " retried")) {
                             say("     > retry: task %s.%s attempt %s scheduled on %s; it reads its input again from Spoolex, the stages before it do not run again",
-                                    stage.stageId().id(), status.taskId().partitionId(), status.taskId().attemptId(), nodeName(status.nodeId()));
+                                    stage.stageId().id(),
+                                    status.taskId().partitionId(),
+                                    status.taskId().attemptId(),
+                                    nodeName(status.nodeId()));
                         }
                     }
                 }
@@ -319,7 +340,10 @@ public final class SpoolexDemo
                             .collect(Collectors.joining(", "));
                     SpoolexCounters spooled = SpoolexQueryRunner.clusterCounters(queryRunner).minus(before);
                     say("     %s: %s (tasks finished/started); spooled so far %s in %s files",
-                            info.getState().toString().toLowerCase(Locale.ROOT), summary, bytes(spooled.sinkStorageBytes()), spooled.filesWritten());
+                            info.getState().toString().toLowerCase(Locale.ROOT),
+                            summary,
+                            bytes(spooled.sinkStorageBytes()),
+                            spooled.filesWritten());
                 }
             }
             catch (InterruptedException e) {
@@ -331,7 +355,9 @@ public final class SpoolexDemo
         }
     }
 
-    /** A stage that reads only spooled data (no table scan of its own) and writes to another exchange. */
+    /**
+     * A stage that reads only spooled data (no table scan of its own) and writes to another exchange.
+     */
     private static StageInfo stageFedBySpool(DistributedQueryRunner queryRunner, QueryId queryId)
     {
         QueryInfo info = queryRunner.getCoordinator().getQueryManager().getFullQueryInfo(queryId);
@@ -352,7 +378,8 @@ public final class SpoolexDemo
 
     private static String describe(StageInfo stage)
     {
-        return "reads the spooled output of stage%s %s".formatted(stage.subStages().size() == 1 ? "" : "s",
+        return "reads the spooled output of stage%s %s".formatted(
+                stage.subStages().size() == 1 ? "" : "s",
                 stage.subStages().stream().map(id -> Integer.toString(id.id())).collect(Collectors.joining(" and ")));
     }
 
@@ -415,7 +442,8 @@ public final class SpoolexDemo
         return condition;
     }
 
-    private void say(String format, Object... args)
+    @FormatMethod
+    private void say(@FormatString String format, Object... args)
     {
         out.printf("[%6.1fs] %s%n", (System.nanoTime() - startNanos) / 1e9, format.formatted(args));
     }

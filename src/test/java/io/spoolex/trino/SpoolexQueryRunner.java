@@ -13,7 +13,6 @@
  */
 package io.spoolex.trino;
 
-import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import com.google.inject.Key;
 import com.google.inject.Module;
@@ -36,6 +35,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import static com.google.common.collect.ImmutableList.toImmutableList;
 import static com.google.inject.multibindings.OptionalBinder.newOptionalBinder;
 import static io.airlift.configuration.ConfigBinder.configBinder;
 import static io.trino.testing.TestingSession.testSessionBuilder;
@@ -56,11 +56,17 @@ public final class SpoolexQueryRunner
 {
     public static final String CATALOG = "tpch";
 
-    /** How long an injected request timeout holds a request; longer than the coordinator's HTTP idle timeout. */
+    /**
+     * How long an injected request timeout holds a request; longer than the coordinator's HTTP idle timeout.
+     */
     public static final Duration INJECTED_REQUEST_TIMEOUT = new Duration(6, SECONDS);
-    /** HTTP idle timeout of the coordinator's task-management and result requests. */
+    /**
+     * HTTP idle timeout of the coordinator's task-management and result requests.
+     */
     public static final Duration REQUEST_TIMEOUT = new Duration(3, SECONDS);
-    /** How long the coordinator keeps retrying requests to a task before it gives the task up as failed. */
+    /**
+     * How long the coordinator keeps retrying requests to a task before it gives the task up as failed.
+     */
     public static final Duration MAX_ERROR_DURATION = new Duration(4, SECONDS);
 
     private SpoolexQueryRunner() {}
@@ -70,12 +76,14 @@ public final class SpoolexQueryRunner
         return new Builder(baseDirectories);
     }
 
-    /** Spoolex's exchange manager on each node, coordinator first. */
+    /**
+     * Spoolex's exchange manager on each node, coordinator first.
+     */
     public static List<SpoolexExchangeManager> exchangeManagers(DistributedQueryRunner queryRunner)
     {
         return queryRunner.getServers().stream()
                 .map(server -> (SpoolexExchangeManager) server.getInstance(Key.get(ExchangeManagerRegistry.class)).getExchangeManager())
-                .collect(ImmutableList.toImmutableList());
+                .collect(toImmutableList());
     }
 
     /**
@@ -91,7 +99,9 @@ public final class SpoolexQueryRunner
         return sum;
     }
 
-    /** A snapshot of the counters that show data went through Spoolex. */
+    /**
+     * A snapshot of the counters that show data went through Spoolex.
+     */
     public record SpoolexCounters(long sinksFinished, long sinksAborted, long filesWritten, long sinkPageBytes, long sinkStorageBytes, long filesRead, long sourcePageBytes, long sinkBufferWaits)
     {
         public static final SpoolexCounters ZERO = new SpoolexCounters(0, 0, 0, 0, 0, 0, 0, 0);
@@ -150,14 +160,18 @@ public final class SpoolexQueryRunner
             this.baseDirectories = requireNonNull(baseDirectories, "baseDirectories is null");
         }
 
-        /** Adds or replaces a property of exchange-manager.properties. */
+        /**
+         * Adds or replaces a property of exchange-manager.properties.
+         */
         public Builder withExchangeProperty(String name, String value)
         {
             exchangeProperties.put(name, value);
             return this;
         }
 
-        /** Adds or replaces a property of config.properties on every node. */
+        /**
+         * Adds or replaces a property of config.properties on every node.
+         */
         public Builder withServerProperty(String name, String value)
         {
             extraProperties.put(name, value);

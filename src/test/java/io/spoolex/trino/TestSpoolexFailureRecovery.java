@@ -68,7 +68,8 @@ public class TestSpoolexFailureRecovery
     // a partitioned join under a hash aggregation: scans (leaf) -> join and partial aggregation (intermediate) ->
     // final aggregation (intermediate) -> output (boundary), every edge an exchange through Spoolex. (A join on
     // orderkey would not do: TPC-H's lineitem and orders are both partitioned on it, and the join runs in the scan.)
-    private static final String QUERY = """
+    private static final String QUERY =
+            """
             SELECT p.brand, l.returnflag, count(*), sum(l.quantity), sum(CAST(l.extendedprice AS decimal(15, 2))), avg(l.discount)
             FROM lineitem l
             JOIN part p ON l.partkey = p.partkey
@@ -187,7 +188,9 @@ public class TestSpoolexFailureRecovery
                 .isTrue();
     }
 
-    /** Runs the query with the failure aimed at the first attempt of the stage's first task; checks rows and cleanup. */
+    /**
+     * Runs the query with the failure aimed at the first attempt of the stage's first task; checks rows and cleanup.
+     */
     private MaterializedResultWithPlan executeWithFailure(String retryPolicy, InjectedFailureType failureType, int stageId, String description)
             throws InterruptedException
     {
@@ -221,7 +224,9 @@ public class TestSpoolexFailureRecovery
         };
     }
 
-    /** The first matching stage, breadth first, so that every run aims at the same stage. */
+    /**
+     * The first matching stage, breadth first, so that every run aims at the same stage.
+     */
     private static StageStats findStage(StageStats root, Predicate<StageStats> predicate)
     {
         return stream(Traverser.<StageStats>forTree(StageStats::getSubStages).breadthFirst(root))

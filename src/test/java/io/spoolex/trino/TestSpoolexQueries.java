@@ -52,58 +52,60 @@ public class TestSpoolexQueries
     private static final Logger log = Logger.get(TestSpoolexQueries.class);
     private static final Duration CLEANUP_TIMEOUT = new Duration(30, SECONDS);
 
-    /** The exchange shapes. sf0.1 is TPC-H at scale 0.1 (600k line items), tiny at 0.01. */
+    /**
+     * The exchange shapes. sf0.1 is TPC-H at scale 0.1 (600k line items), tiny at 0.01.
+     */
     enum Shape
     {
         AGGREGATION(false, Map.of(), """
-                SELECT returnflag, linestatus, count(*), sum(quantity), sum(CAST(extendedprice AS decimal(15, 2))),
-                       avg(discount), sum(extendedprice * (1 - discount))
-                FROM "sf0.1".lineitem
-                GROUP BY returnflag, linestatus
-                """),
+                                     SELECT returnflag, linestatus, count(*), sum(quantity), sum(CAST(extendedprice AS decimal(15, 2))),
+                                            avg(discount), sum(extendedprice * (1 - discount))
+                                     FROM "sf0.1".lineitem
+                                     GROUP BY returnflag, linestatus
+                                     """),
         PARTITIONED_JOIN(false, Map.of("join_distribution_type", "PARTITIONED"), """
-                SELECT c.mktsegment, o.orderpriority, count(*), sum(CAST(o.totalprice AS decimal(15, 2)))
-                FROM "sf0.1".orders o
-                JOIN "sf0.1".customer c ON o.custkey = c.custkey
-                GROUP BY c.mktsegment, o.orderpriority
-                """),
+                                                                                 SELECT c.mktsegment, o.orderpriority, count(*), sum(CAST(o.totalprice AS decimal(15, 2)))
+                                                                                 FROM "sf0.1".orders o
+                                                                                 JOIN "sf0.1".customer c ON o.custkey = c.custkey
+                                                                                 GROUP BY c.mktsegment, o.orderpriority
+                                                                                 """),
         BROADCAST_JOIN(false, Map.of("join_distribution_type", "BROADCAST"), """
-                SELECT p.brand, count(*), sum(l.quantity), sum(l.extendedprice)
-                FROM "sf0.1".lineitem l
-                JOIN "sf0.1".part p ON l.partkey = p.partkey
-                WHERE p.size <= 5
-                GROUP BY p.brand
-                """),
+                                                                             SELECT p.brand, count(*), sum(l.quantity), sum(l.extendedprice)
+                                                                             FROM "sf0.1".lineitem l
+                                                                             JOIN "sf0.1".part p ON l.partkey = p.partkey
+                                                                             WHERE p.size <= 5
+                                                                             GROUP BY p.brand
+                                                                             """),
         WINDOW(false, Map.of(), """
-                SELECT custkey, orderkey, totalprice,
-                       rank() OVER (PARTITION BY custkey ORDER BY totalprice DESC, orderkey),
-                       sum(totalprice) OVER (PARTITION BY custkey),
-                       lag(orderkey) OVER (PARTITION BY custkey ORDER BY orderdate, orderkey)
-                FROM orders
-                """),
+                                SELECT custkey, orderkey, totalprice,
+                                       rank() OVER (PARTITION BY custkey ORDER BY totalprice DESC, orderkey),
+                                       sum(totalprice) OVER (PARTITION BY custkey),
+                                       lag(orderkey) OVER (PARTITION BY custkey ORDER BY orderdate, orderkey)
+                                FROM orders
+                                """),
         // a distributed sort: partial sorts feed an order-preserving exchange that the root merges
         ORDER_BY(true, Map.of(), """
-                SELECT orderkey, linenumber, partkey, quantity, extendedprice, shipdate
-                FROM lineitem
-                ORDER BY orderkey DESC, linenumber
-                """),
+                                 SELECT orderkey, linenumber, partkey, quantity, extendedprice, shipdate
+                                 FROM lineitem
+                                 ORDER BY orderkey DESC, linenumber
+                                 """),
         UNION_ALL(false, Map.of(), """
-                SELECT 'customer' AS source, custkey AS key, name, nationkey FROM "sf0.1".customer
-                UNION ALL
-                SELECT 'supplier', suppkey, name, nationkey FROM "sf0.1".supplier
-                UNION ALL
-                SELECT 'nation', nationkey, name, regionkey FROM nation
-                """),
+                                   SELECT 'customer' AS source, custkey AS key, name, nationkey FROM "sf0.1".customer
+                                   UNION ALL
+                                   SELECT 'supplier', suppkey, name, nationkey FROM "sf0.1".supplier
+                                   UNION ALL
+                                   SELECT 'nation', nationkey, name, regionkey FROM nation
+                                   """),
         LARGE_RESULT(false, Map.of(), """
-                SELECT orderkey, custkey, orderstatus, totalprice, orderdate, orderpriority, clerk, shippriority
-                FROM "sf0.1".orders
-                """),
+                                      SELECT orderkey, custkey, orderstatus, totalprice, orderdate, orderpriority, clerk, shippriority
+                                      FROM "sf0.1".orders
+                                      """),
         // 120 hash partitions: more than the 50 Spoolex allows by default (the runner raises the limit to 200)
         MANY_OUTPUT_PARTITIONS(false, Map.of("fault_tolerant_execution_min_partition_count", "120", "fault_tolerant_execution_max_partition_count", "120"), """
-                SELECT custkey, count(*), sum(CAST(totalprice AS decimal(15, 2)))
-                FROM "sf0.1".orders
-                GROUP BY custkey
-                """);
+                                                                                                                                                            SELECT custkey, count(*), sum(CAST(totalprice AS decimal(15, 2)))
+                                                                                                                                                            FROM "sf0.1".orders
+                                                                                                                                                            GROUP BY custkey
+                                                                                                                                                            """);
 
         private final boolean ordered;
         private final Map<String, String> sessionProperties;
@@ -168,7 +170,11 @@ public class TestSpoolexQueries
             }
             SpoolexCounters spooled = SpoolexQueryRunner.clusterCounters(queryRunner).minus(before);
             log.info("%s: %s rows, %s; at most %s spool files at once, highest output partition %s",
-                    description, result.result().getRowCount(), spooled, maxFiles, maxOutputPartition);
+                    description,
+                    result.result().getRowCount(),
+                    spooled,
+                    maxFiles,
+                    maxOutputPartition);
 
             if (shape.ordered) {
                 assertSameRowsInOrder(result.result(), expected, description);

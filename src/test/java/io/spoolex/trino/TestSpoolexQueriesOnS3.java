@@ -80,7 +80,8 @@ public class TestSpoolexQueriesOnS3
     @ValueSource(strings = {
             "SELECT returnflag, linestatus, count(*), sum(quantity), sum(extendedprice * (1 - discount)) FROM \"sf0.1\".lineitem GROUP BY returnflag, linestatus",
             "SELECT c.mktsegment, o.orderpriority, count(*), sum(o.totalprice) FROM \"sf0.1\".orders o JOIN \"sf0.1\".customer c ON o.custkey = c.custkey GROUP BY c.mktsegment, o.orderpriority",
-            "SELECT orderkey, custkey, orderstatus, totalprice, orderdate FROM \"sf0.1\".orders"})
+            "SELECT orderkey, custkey, orderstatus, totalprice, orderdate FROM \"sf0.1\".orders",
+    })
     @Timeout(300)
     public void testQueryOnS3(String sql)
             throws InterruptedException

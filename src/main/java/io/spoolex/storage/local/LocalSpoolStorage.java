@@ -68,7 +68,9 @@ public class LocalSpoolStorage
     static final int WRITE_BUFFER_BYTES = 1024 * 1024;
     static final int READ_BUFFER_BYTES = 1024 * 1024;
     private static final int IO_THREADS = 16;
-    /** Walks of one directory tree before a delete gives up on files that keep appearing in it. */
+    /**
+     * Walks of one directory tree before a delete gives up on files that keep appearing in it.
+     */
     private static final int DELETE_WALKS = 3;
 
     private final ExecutorService threads;
@@ -250,7 +252,9 @@ public class LocalSpoolStorage
         }
     }
 
-    /** Where a file is written until it is complete: a reader never sees a partial file under its real name. */
+    /**
+     * Where a file is written until it is complete: a reader never sees a partial file under its real name.
+     */
     private static Path temporaryPath(Path path)
     {
         return path.resolveSibling(path.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));

@@ -55,7 +55,9 @@ public final class LocalStorageBackend
         };
     }
 
-    /** Refuses base directories that can never hold spool files; a directory that does not exist yet is created on first write. */
+    /**
+     * Refuses base directories that can never hold spool files; a directory that does not exist yet is created on first write.
+     */
     private static void checkDirectory(Binder binder, URI directory)
     {
         if (directory.getRawAuthority() != null && !directory.getRawAuthority().isEmpty()) {

@@ -168,7 +168,9 @@ final class RangeReadTransformer
         }
     }
 
-    /** The object's size from {@code Content-Range: bytes a-b/size}, or from Content-Length for a whole-object answer. */
+    /**
+     * The object's size from {@code Content-Range: bytes a-b/size}, or from Content-Length for a whole-object answer.
+     */
     private static OptionalLong objectBytes(GetObjectResponse response)
     {
         String contentRange = response.contentRange();

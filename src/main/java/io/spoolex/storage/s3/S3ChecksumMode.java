@@ -27,6 +27,8 @@ public enum S3ChecksumMode
      * checksum per file in the manifest), so corruption anywhere between sink and source fails the read.
      */
     WHEN_REQUIRED,
-    /** The SDK's default: a CRC32 checksum on every upload, and validation where S3 returns checksums. */
+    /**
+     * The SDK's default: a CRC32 checksum on every upload, and validation where S3 returns checksums.
+     */
     WHEN_SUPPORTED,
 }

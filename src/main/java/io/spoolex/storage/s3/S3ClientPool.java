@@ -24,10 +24,10 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
-import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.retries.api.RetryStrategy;
@@ -41,9 +41,11 @@ import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 import java.io.IOException;
 import java.net.URI;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 import static com.google.common.base.Preconditions.checkState;
 import static io.airlift.concurrent.Threads.daemonThreadsNamed;
@@ -61,9 +63,13 @@ final class S3ClientPool
 {
     private static final Logger log = Logger.get(S3ClientPool.class);
 
-    /** Where {@code gs://} goes when no endpoint is configured: GCS's XML (S3-interoperable) API. */
+    /**
+     * Where {@code gs://} goes when no endpoint is configured: GCS's XML (S3-interoperable) API.
+     */
     static final URI GCS_XML_API_ENDPOINT = URI.create("https://storage.googleapis.com");
-    /** GCS accepts "auto" as the location of a SigV4 credential scope. */
+    /**
+     * GCS accepts "auto" as the location of a SigV4 credential scope.
+     */
     static final Region GCS_SIGNING_REGION = Region.of("auto");
 
     private final S3StorageConfig config;
@@ -92,7 +98,7 @@ final class S3ClientPool
                 .build();
 
         if (config.getAwsAccessKey().isPresent()) {
-            credentialsProvider = StaticCredentialsProvider.create(AwsBasicCredentials.create(config.getAwsAccessKey().get(), config.getAwsSecretKey().orElseThrow()));
+            credentialsProvider = StaticCredentialsProvider.create(AwsBasicCredentials.create(config.getAwsAccessKey().orElseThrow(), config.getAwsSecretKey().orElseThrow()));
             stsClient = Optional.empty();
         }
         else if (config.getIamRole().isPresent()) {
@@ -103,9 +109,9 @@ final class S3ClientPool
             }
             stsClient = Optional.of(sts.build());
             credentialsProvider = StsAssumeRoleCredentialsProvider.builder()
-                    .stsClient(stsClient.get())
+                    .stsClient(stsClient.orElseThrow())
                     .refreshRequest(request -> request
-                            .roleArn(config.getIamRole().get())
+                            .roleArn(config.getIamRole().orElseThrow())
                             .roleSessionName("spoolex-exchange")
                             .externalId(config.getExternalId().orElse(null)))
                     .asyncCredentialUpdateEnabled(true)
@@ -136,7 +142,7 @@ final class S3ClientPool
                         .eventLoopGroup(eventLoops)
                         .maxConcurrency(config.getAsyncClientConcurrency())
                         .maxPendingConnectionAcquires(config.getAsyncClientMaxPendingConnectionAcquires())
-                        .connectionAcquisitionTimeout(java.time.Duration.ofMillis(config.getAsyncClientConnectionAcquisitionTimeout().toMillis())))
+                        .connectionAcquisitionTimeout(Duration.ofMillis(config.getAsyncClientConnectionAcquisitionTimeout().toMillis())))
                 .overrideConfiguration(override -> override
                         .retryStrategy(retryStrategy)
                         .addExecutionInterceptor(requestCounter)
@@ -168,7 +174,7 @@ final class S3ClientPool
     private static Region signingRegion(S3StorageConfig config, S3Dialect dialect)
     {
         if (config.getRegion().isPresent()) {
-            return Region.of(config.getRegion().get());
+            return Region.of(config.getRegion().orElseThrow());
         }
         if (dialect == S3Dialect.GCS) {
             return GCS_SIGNING_REGION;
@@ -201,7 +207,10 @@ final class S3ClientPool
         }
         try (Closer closer = Closer.create()) {
             // registered in reverse order of closing: the event loops go last, after the clients that use them
-            closer.register(() -> eventLoops.eventLoopGroup().shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS));
+            closer.register(() -> {
+                // not waited for: the event loops stop on their own within the two seconds
+                var _ = eventLoops.eventLoopGroup().shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            });
             stsClient.ifPresent(client -> closer.register(client::close));
             if (credentialsProvider instanceof SdkAutoCloseable closeable) {
                 closer.register(closeable::close);

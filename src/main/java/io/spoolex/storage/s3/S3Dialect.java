@@ -18,7 +18,9 @@ package io.spoolex.storage.s3;
  */
 public enum S3Dialect
 {
-    /** {@code s3://}: AWS S3 or an S3-compatible store (MinIO, Ceph, ...). */
+    /**
+     * {@code s3://}: AWS S3 or an S3-compatible store (MinIO, Ceph, ...).
+     */
     S3,
     /**
      * {@code gs://}: Google Cloud Storage through its S3 interoperability (XML) API, with an HMAC key as

@@ -49,7 +49,7 @@ final class S3Failures
             return immediateFailedFuture(translate(action, location, e));
         }
         SettableFuture<T> result = SettableFuture.create();
-        future.whenComplete((value, failure) -> {
+        var _ = future.whenComplete((value, failure) -> {
             if (failure == null) {
                 result.set(value);
             }

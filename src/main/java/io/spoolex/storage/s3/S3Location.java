@@ -42,7 +42,9 @@ record S3Location(String scheme, String bucket, String key)
         return new S3Location(uri.getScheme(), bucket, path.startsWith("/") ? path.substring(1) : path);
     }
 
-    /** The key as a listing prefix: everything below this directory, and nothing of a sibling with a longer name. */
+    /**
+     * The key as a listing prefix: everything below this directory, and nothing of a sibling with a longer name.
+     */
     String directoryPrefix()
     {
         return key.isEmpty() || key.endsWith("/") ? key : key + "/";

@@ -33,6 +33,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 
 import static com.google.common.base.Preconditions.checkState;
 import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
@@ -50,9 +51,13 @@ import static java.util.Objects.requireNonNull;
 final class S3MultipartWriter
         implements SpoolFileWriter
 {
-    /** S3 numbers parts 1 to 10,000. */
+    /**
+     * S3 numbers parts 1 to 10,000.
+     */
     static final int MAX_PARTS = 10_000;
-    /** Every part but the last carries at least 5 MiB, and none more than 5 GiB. */
+    /**
+     * Every part but the last carries at least 5 MiB, and none more than 5 GiB.
+     */
     static final long MIN_PART_BYTES = 5L * 1024 * 1024;
     static final long MAX_PART_BYTES = 5L * 1024 * 1024 * 1024;
 
@@ -155,8 +160,7 @@ final class S3MultipartWriter
         }, directExecutor());
         // a failed upload would keep its stored parts (and their cost) until a lifecycle rule removes them
         // (the task fails with the write's error whether or not the abort succeeds)
-        finished = Futures.catchingAsync(completed, Throwable.class, failure ->
-                Futures.whenAllComplete(abortUpload()).callAsync(() -> immediateFailedFuture(failure), directExecutor()), directExecutor());
+        finished = Futures.catchingAsync(completed, Throwable.class, failure -> Futures.whenAllComplete(abortUpload()).callAsync(() -> immediateFailedFuture(failure), directExecutor()), directExecutor());
         return finished;
     }
 
@@ -170,8 +174,9 @@ final class S3MultipartWriter
         state = State.ABORTED;
         if (previous == State.FINISHING) {
             // completing may already have made the object: once that settles, remove whatever exists
-            aborted = Futures.whenAllComplete(finished).callAsync(() -> {
-                if (isSuccessful(finished)) {
+            ListenableFuture<Void> completion = finished;
+            aborted = Futures.whenAllComplete(completion).callAsync(() -> {
+                if (isSuccessful(completion)) {
                     DeleteObjectRequest request = DeleteObjectRequest.builder().bucket(location.bucket()).key(location.key()).build();
                     return asVoid(S3Failures.call("discard", location, () -> client.deleteObject(request)));
                 }
@@ -183,7 +188,9 @@ final class S3MultipartWriter
         return aborted;
     }
 
-    /** Aborts the upload once the parts in flight have settled (S3 may keep a part that lands after the abort). */
+    /**
+     * Aborts the upload once the parts in flight have settled (S3 may keep a part that lands after the abort).
+     */
     private synchronized ListenableFuture<Void> abortUpload()
     {
         if (uploadId == null) {
@@ -219,7 +226,7 @@ final class S3MultipartWriter
             Futures.getDone(future);
             return true;
         }
-        catch (java.util.concurrent.ExecutionException e) {
+        catch (ExecutionException e) {
             return false;
         }
     }

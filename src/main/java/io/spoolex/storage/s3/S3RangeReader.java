@@ -14,6 +14,7 @@
 package io.spoolex.storage.s3;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.Sets;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
@@ -22,9 +23,9 @@ import io.spoolex.storage.SpoolFileReader;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.util.concurrent.Futures.immediateVoidFuture;
@@ -46,7 +47,7 @@ final class S3RangeReader
     private final S3StorageStats stats;
 
     @GuardedBy("this")
-    private final Set<ListenableFuture<Void>> inFlight = new HashSet<>();
+    private final Set<ListenableFuture<Void>> inFlight = Sets.newIdentityHashSet();
     @GuardedBy("this")
     private boolean closed;
 
@@ -63,7 +64,11 @@ final class S3RangeReader
     {
         int length = target.length();
         checkArgument(position >= 0 && position + length <= expectedBytes,
-                "range %s+%s is outside the %s bytes of %s", position, length, expectedBytes, location);
+                "range %s+%s is outside the %s bytes of %s",
+                position,
+                length,
+                expectedBytes,
+                location);
         if (length == 0) {
             return immediateVoidFuture();
         }
@@ -83,6 +88,7 @@ final class S3RangeReader
         }
     }
 
+    @SuppressWarnings("CollectionUndefinedEquality") // an identity set: a read is removed as the same object
     private void forget(ListenableFuture<Void> read, int length)
     {
         synchronized (this) {
@@ -93,7 +99,7 @@ final class S3RangeReader
                 Futures.getDone(read);
                 stats.getDownloadedBytes().update(length);
             }
-            catch (java.util.concurrent.ExecutionException _) {
+            catch (ExecutionException _) {
                 // failed reads download nothing the source uses
             }
         }

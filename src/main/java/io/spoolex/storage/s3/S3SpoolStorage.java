@@ -15,6 +15,7 @@ package io.spoolex.storage.s3;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.Lists;
+import com.google.common.collect.Sets;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
@@ -46,10 +47,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
 import static com.google.common.util.concurrent.Futures.immediateVoidFuture;
@@ -84,11 +85,17 @@ public class S3SpoolStorage
      * {@code -XX:G1HeapRegionSize=32M} leaves room for more, but the gain in request count is small.)
      */
     static final int READ_BUFFER_BYTES = 4 * 1024 * 1024 - 4 * 1024;
-    /** The most keys one DeleteObjects may name. */
+    /**
+     * The most keys one DeleteObjects may name.
+     */
     static final int DELETE_OBJECTS_MAX_KEYS = 1000;
-    /** Directories one deleteRecursively call works on at once, each with a listing and its deletes in flight. */
+    /**
+     * Directories one deleteRecursively call works on at once, each with a listing and its deletes in flight.
+     */
     private static final int DIRECTORY_PARALLELISM = 8;
-    /** Single-object deletes in flight per directory where there is no batch delete (GCS). */
+    /**
+     * Single-object deletes in flight per directory where there is no batch delete (GCS).
+     */
     private static final int SINGLE_DELETE_PARALLELISM = 32;
     private static final long CLOSE_WAIT_SECONDS = 10;
 
@@ -99,7 +106,7 @@ public class S3SpoolStorage
     private final int partBytes;
 
     @GuardedBy("this")
-    private final Set<ListenableFuture<Void>> deletesInFlight = new HashSet<>();
+    private final Set<ListenableFuture<Void>> deletesInFlight = Sets.newIdentityHashSet();
 
     @Inject
     public S3SpoolStorage(S3StorageConfig config, S3Dialect dialect, S3StorageStats stats)
@@ -183,6 +190,7 @@ public class S3SpoolStorage
     }
 
     @Override
+    @SuppressWarnings("CollectionUndefinedEquality") // an identity set: a delete is removed as the same object
     public ListenableFuture<Void> deleteRecursively(List<URI> directories)
     {
         List<S3Location> locations;
@@ -218,8 +226,10 @@ public class S3SpoolStorage
         return asVoid(Futures.allAsList(work));
     }
 
-    /** Lists the prefix page by page, starting {@code action} for each page's keys while the listing goes on. */
-    private ListenableFuture<Void> forEachPage(S3AsyncClient client, S3Location directory, String prefix, java.util.function.Function<List<String>, ListenableFuture<Void>> action)
+    /**
+     * Lists the prefix page by page, starting {@code action} for each page's keys while the listing goes on.
+     */
+    private ListenableFuture<Void> forEachPage(S3AsyncClient client, S3Location directory, String prefix, Function<List<String>, ListenableFuture<Void>> action)
     {
         List<ListenableFuture<Void>> actions = new ArrayList<>();
         ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(directory.bucket()).prefix(prefix).build();
@@ -281,7 +291,9 @@ public class S3SpoolStorage
                 : immediateFailedFuture(failure), directExecutor());
     }
 
-    /** Aborts the multipart uploads under the prefix: files of writers that died before they finished or aborted. */
+    /**
+     * Aborts the multipart uploads under the prefix: files of writers that died before they finished or aborted.
+     */
     private ListenableFuture<Void> abortUploads(S3AsyncClient client, S3Location directory, String prefix)
     {
         List<ListenableFuture<Void>> aborts = new ArrayList<>();

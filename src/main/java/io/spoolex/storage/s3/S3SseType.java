@@ -19,10 +19,16 @@ package io.spoolex.storage.s3;
  */
 public enum S3SseType
 {
-    /** No encryption header: the bucket's default encryption applies (on AWS, SSE-S3 for every new bucket). */
+    /**
+     * No encryption header: the bucket's default encryption applies (on AWS, SSE-S3 for every new bucket).
+     */
     NONE,
-    /** {@code x-amz-server-side-encryption: AES256}, keys managed by S3. */
+    /**
+     * {@code x-amz-server-side-encryption: AES256}, keys managed by S3.
+     */
     S3,
-    /** {@code x-amz-server-side-encryption: aws:kms}, with {@code exchange.s3.sse.kms-key-id} or the account's default KMS key. */
+    /**
+     * {@code x-amz-server-side-encryption: aws:kms}, with {@code exchange.s3.sse.kms-key-id} or the account's default KMS key.
+     */
     KMS,
 }

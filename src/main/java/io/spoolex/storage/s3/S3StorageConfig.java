@@ -168,7 +168,9 @@ public class S3StorageConfig
         return this;
     }
 
-    /** What the SDK calls max attempts: Trino passes this property there, so 10 means one attempt and nine retries. */
+    /**
+     * What the SDK calls max attempts: Trino passes this property there, so 10 means one attempt and nine retries.
+     */
     public int maxAttempts()
     {
         return Math.max(1, maxErrorRetries);

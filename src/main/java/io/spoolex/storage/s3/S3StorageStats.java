@@ -48,7 +48,9 @@ public class S3StorageStats
     private final CounterStat deletedObjects = new CounterStat();
     private final CounterStat abortedUploadsFoundByCleanup = new CounterStat();
 
-    /** Counts one API call by its operation name, as the SDK reports it. */
+    /**
+     * Counts one API call by its operation name, as the SDK reports it.
+     */
     void recordRequest(String operationName)
     {
         CounterStat counter = switch (operationName) {

@@ -34,10 +34,14 @@ public abstract class AbstractS3ExchangeContractTest
 {
     protected static final List<String> BUCKETS = List.of("spoolex-contract-one", "spoolex-contract-two");
 
-    /** The endpoint the exchange manager talks to. */
+    /**
+     * The endpoint the exchange manager talks to.
+     */
     protected abstract URI exchangeEndpoint();
 
-    /** The client the test inspects storage with. */
+    /**
+     * The client the test inspects storage with.
+     */
     protected abstract S3Client testClient();
 
     protected abstract String accessKey();
@@ -53,13 +57,20 @@ public abstract class AbstractS3ExchangeContractTest
     protected Map<String, String> storageProperties()
     {
         return properties(
-                "exchange.base-directories", scheme() + "://" + BUCKETS.get(0) + "/spool," + scheme() + "://" + BUCKETS.get(1) + "/nested/spool",
-                "exchange.s3.endpoint", exchangeEndpoint().toString(),
-                "exchange.s3.region", "us-east-1",
-                "exchange.s3.aws-access-key", accessKey(),
-                "exchange.s3.aws-secret-key", secretKey(),
-                "exchange.s3.path-style-access", "true",
-                "exchange.s3.upload.part-size", "5MB");
+                "exchange.base-directories",
+                scheme() + "://" + BUCKETS.get(0) + "/spool," + scheme() + "://" + BUCKETS.get(1) + "/nested/spool",
+                "exchange.s3.endpoint",
+                exchangeEndpoint().toString(),
+                "exchange.s3.region",
+                "us-east-1",
+                "exchange.s3.aws-access-key",
+                accessKey(),
+                "exchange.s3.aws-secret-key",
+                secretKey(),
+                "exchange.s3.path-style-access",
+                "true",
+                "exchange.s3.upload.part-size",
+                "5MB");
     }
 
     protected static void createBuckets(S3Client client)
@@ -81,7 +92,9 @@ public abstract class AbstractS3ExchangeContractTest
         return files.build();
     }
 
-    /** Multipart uploads neither completed nor aborted, in both buckets. */
+    /**
+     * Multipart uploads neither completed nor aborted, in both buckets.
+     */
     protected List<MultipartUpload> pendingUploads()
     {
         ImmutableList.Builder<MultipartUpload> uploads = ImmutableList.builder();

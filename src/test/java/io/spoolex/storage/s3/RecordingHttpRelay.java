@@ -67,14 +67,16 @@ public final class RecordingHttpRelay
             return false;
         }
 
-        /** The S3 operation this request is, by its method and query (path-style addressing). */
+        /**
+         * The S3 operation this request is, by its method and query (path-style addressing).
+         */
         public String operation()
         {
             return switch (method) {
                 case "PUT" -> hasQueryParameter("uploadId") ? "UploadPart" : "PutObject";
                 case "POST" -> hasQueryParameter("uploads") ? "CreateMultipartUpload"
                         : hasQueryParameter("uploadId") ? "CompleteMultipartUpload"
-                        : hasQueryParameter("delete") ? "DeleteObjects" : "POST";
+                          : hasQueryParameter("delete") ? "DeleteObjects" : "POST";
                 case "GET" -> hasQueryParameter("uploads") ? "ListMultipartUploads"
                         : hasQueryParameter("list-type") ? "ListObjectsV2" : "GetObject";
                 case "DELETE" -> hasQueryParameter("uploadId") ? "AbortMultipartUpload" : "DeleteObject";
@@ -118,7 +120,9 @@ public final class RecordingHttpRelay
         }
     }
 
-    /** Answers the next {@code count} requests that match with 503 SlowDown instead of passing them on. */
+    /**
+     * Answers the next {@code count} requests that match with 503 SlowDown instead of passing them on.
+     */
     public void throttle(Predicate<Request> which, int count)
     {
         throttleBudget.set(count);

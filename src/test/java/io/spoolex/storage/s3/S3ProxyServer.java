@@ -27,6 +27,7 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -77,7 +78,8 @@ public final class S3ProxyServer
             Files.createDirectories(directory.resolve("data"));
             int port = freePort();
             Path properties = directory.resolve("s3proxy.properties");
-            Files.writeString(properties, String.join("\n",
+            Files.writeString(properties, String.join(
+                    "\n",
                     "s3proxy.endpoint=http://127.0.0.1:" + port,
                     "s3proxy.authorization=aws-v2-or-v4",
                     "s3proxy.identity=" + ACCESS_KEY,
@@ -115,7 +117,9 @@ public final class S3ProxyServer
         }
     }
 
-    /** The S3Proxy shared by the test classes of this JVM, started on first use. */
+    /**
+     * The S3Proxy shared by the test classes of this JVM, started on first use.
+     */
     public static synchronized S3ProxyServer shared()
     {
         if (shared == null || !shared.process.isAlive()) {
@@ -124,7 +128,9 @@ public final class S3ProxyServer
         return shared;
     }
 
-    /** Creates the buckets that do not exist yet. */
+    /**
+     * Creates the buckets that do not exist yet.
+     */
     public static void createBuckets(S3Client client, List<String> buckets)
     {
         for (String bucket : buckets) {
@@ -144,13 +150,17 @@ public final class S3ProxyServer
         return port;
     }
 
-    /** CPU time the S3Proxy process has used so far (for benchmarks that account for the store's share of the cores). */
-    public java.time.Duration cpuTime()
+    /**
+     * CPU time the S3Proxy process has used so far (for benchmarks that account for the store's share of the cores).
+     */
+    public Duration cpuTime()
     {
-        return process.toHandle().info().totalCpuDuration().orElse(java.time.Duration.ZERO);
+        return process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
     }
 
-    /** A plain synchronous client for tests to create buckets and look at objects behind Spoolex's back. */
+    /**
+     * A plain synchronous client for tests to create buckets and look at objects behind Spoolex's back.
+     */
     public S3Client createClient()
     {
         return createClient(endpoint());

@@ -13,7 +13,6 @@
  */
 package io.spoolex.storage.s3;
 
-import com.google.common.collect.ImmutableList;
 import io.spoolex.storage.AbstractSpoolStorageTest;
 import io.spoolex.storage.SpoolStorageBackend;
 import org.junit.jupiter.api.AfterAll;
@@ -24,6 +23,8 @@ import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
+
+import static com.google.common.collect.ImmutableList.toImmutableList;
 
 /**
  * The storage contract on S3Proxy (the S3 protocol, multipart uploads included), two buckets.
@@ -79,6 +80,6 @@ public class TestS3SpoolStorage
         S3Location location = S3Location.of(directory);
         return client.listMultipartUploadsPaginator(request -> request.bucket(location.bucket()).prefix(location.directoryPrefix())).uploads().stream()
                 .map(MultipartUpload::key)
-                .collect(ImmutableList.toImmutableList());
+                .collect(toImmutableList());
     }
 }

@@ -30,6 +30,7 @@ import io.trino.spi.exchange.ExchangeManagerContext;
 import io.trino.spi.exchange.ExchangeSink;
 import io.trino.spi.exchange.ExchangeSinkHandle;
 import io.trino.spi.exchange.ExchangeSourceHandle;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,13 +48,16 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.logging.Handler;
@@ -194,12 +198,14 @@ public class TestS3Storage
         }
     }
 
-    /** Reads into the middle of a larger array, as a reused read buffer may be lent, and checks nothing else moved. */
+    /**
+     * Reads into the middle of a larger array, as a reused read buffer may be lent, and checks nothing else moved.
+     */
     private static Slice read(SpoolFileReader reader, long position, int length)
             throws Exception
     {
         byte[] buffer = new byte[length + 16];
-        java.util.Arrays.fill(buffer, (byte) 0x5A);
+        Arrays.fill(buffer, (byte) 0x5A);
         reader.read(position, Slices.wrappedBuffer(buffer, 8, length)).get(30, SECONDS);
         for (int i : new int[] {0, 7, length + 8, length + 15}) {
             assertThat(buffer[i]).as("byte %s outside the target", i).isEqualTo((byte) 0x5A);
@@ -354,7 +360,7 @@ public class TestS3Storage
     public void testThrottledReadsAreRetriedAndCounted()
     {
         ExchangeManager manager = manager(Map.of());
-        Predicate<RecordingHttpRelay.Request> spoolReads = request -> request.operation().equals("GetObject") && request.target().endsWith(".spool") || request.operation().equals("GetObject") && request.target().contains(".spool?");
+        Predicate<RecordingHttpRelay.Request> spoolReads = request -> (request.operation().equals("GetObject") && request.target().endsWith(".spool")) || (request.operation().equals("GetObject") && request.target().contains(".spool?"));
         Exchange exchange = ExchangeTestKit.createExchange(manager, 1, false);
         ExchangeSinkHandle task = exchange.addSink(0);
         exchange.noMoreSinks();
@@ -406,7 +412,7 @@ public class TestS3Storage
     public void testSecretKeyNeverLoggedNorInToString()
     {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream capture = new PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8);
+        PrintStream capture = new PrintStream(captured, true, StandardCharsets.UTF_8);
         Handler handler = new Handler()
         {
             private final SimpleFormatter formatter = new SimpleFormatter();
@@ -438,13 +444,13 @@ public class TestS3Storage
             // a configuration that fails to start, with the secret in it
             Map<String, String> bad = new HashMap<>(properties(Map.of()));
             bad.put("exchange.s3.upload.part-size", "1MB");
-            failure = org.assertj.core.api.Assertions.catchThrowable(() -> ExchangeTestKit.filesystemFactory().create(bad, new ExchangeManagerContext() {})).toString();
+            failure = Assertions.catchThrowable(() -> ExchangeTestKit.filesystemFactory().create(bad, new ExchangeManagerContext() {})).toString();
         }
         finally {
             root.setLevel(rootLevel);
             root.removeHandler(handler);
         }
-        String logs = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        String logs = captured.toString(StandardCharsets.UTF_8);
         // the capture works: the bootstrap's property table went through it, with the secret's row redacted
         assertThat(logs).contains("exchange.s3.aws-secret-key").contains("[REDACTED]").contains(S3ProxyServer.ACCESS_KEY);
         assertThat(logs).doesNotContain(S3ProxyServer.SECRET_KEY);
@@ -495,7 +501,9 @@ public class TestS3Storage
         assertThat(storedObjects()).isEmpty();
     }
 
-    /** Writes an exchange of two tasks, reads it back, closes it and waits until its objects are gone. */
+    /**
+     * Writes an exchange of two tasks, reads it back, closes it and waits until its objects are gone.
+     */
     private void roundTrip(ExchangeManager manager, int seed)
     {
         Exchange exchange = ExchangeTestKit.createExchange(manager, 3, false);
@@ -652,7 +660,7 @@ public class TestS3Storage
         }
     }
 
-    private static void awaitCondition(java.util.function.BooleanSupplier condition)
+    private static void awaitCondition(BooleanSupplier condition)
     {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!condition.getAsBoolean()) {

@@ -17,7 +17,7 @@ import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.Sets;
 import io.airlift.units.DataSize;
 import io.airlift.units.Duration;
-import io.spoolex.SpoolexPlugin;
+import io.spoolex.exchange.ExchangeTestKit;
 import io.trino.spi.exchange.ExchangeManager;
 import io.trino.spi.exchange.ExchangeManagerContext;
 import org.junit.jupiter.api.Test;
@@ -30,9 +30,9 @@ import software.amazon.awssdk.services.s3.model.StorageClass;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import static com.google.common.collect.Iterables.getOnlyElement;
 import static io.airlift.configuration.testing.ConfigAssertions.assertFullMapping;
 import static io.airlift.configuration.testing.ConfigAssertions.assertRecordedDefaults;
 import static io.airlift.configuration.testing.ConfigAssertions.recordDefaults;
@@ -64,7 +64,7 @@ public class TestS3StorageConfig
                 .setRetryMode(RetryMode.ADAPTIVE_V2)
                 .setAsyncClientConcurrency(100)
                 .setAsyncClientMaxPendingConnectionAcquires(10_000)
-                .setAsyncClientConnectionAcquisitionTimeout(new Duration(1, java.util.concurrent.TimeUnit.MINUTES))
+                .setAsyncClientConnectionAcquisitionTimeout(new Duration(1, TimeUnit.MINUTES))
                 .setPathStyleAccess(false)
                 .setSseType(S3SseType.NONE)
                 .setSseKmsKeyId(null)
@@ -233,6 +233,6 @@ public class TestS3StorageConfig
 
     private static ExchangeManager create(Map<String, String> properties)
     {
-        return getOnlyElement(new SpoolexPlugin().getExchangeManagerFactories()).create(properties, new ExchangeManagerContext() {});
+        return ExchangeTestKit.filesystemFactory().create(properties, new ExchangeManagerContext() {});
     }
 }

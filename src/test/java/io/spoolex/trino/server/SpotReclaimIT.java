@@ -15,6 +15,8 @@ package io.spoolex.trino.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.common.collect.ImmutableMap;
+import com.google.errorprone.annotations.FormatMethod;
+import com.google.errorprone.annotations.FormatString;
 import io.airlift.units.Duration;
 import io.spoolex.trino.SpoolDirectory;
 import io.spoolex.trino.server.TrinoProcessCluster.Installation;
@@ -54,7 +56,8 @@ public class SpotReclaimIT
     // broadcast the small side and join in the scan stage), then on (brand, container) to the final aggregation.
     // TPC-H scan splits are pinned to their node, so the kill aims at the join or the aggregation, which read only
     // spooled data and may run on any node.
-    private static final String QUERY = """
+    private static final String QUERY =
+            """
             SELECT p.brand, p.container, count(*), sum(l.quantity), sum(CAST(l.extendedprice AS decimal(18, 2))), max(l.shipdate)
             FROM tpch.sf1.lineitem l
             JOIN tpch.sf1.part p ON l.partkey = p.partkey
@@ -177,7 +180,7 @@ public class SpotReclaimIT
             }
             Optional<Victim> victim = findVictim(info);
             if (victim.isPresent()) {
-                return victim.get();
+                return victim.orElseThrow();
             }
             Thread.sleep(50);
         }
@@ -203,7 +206,9 @@ public class SpotReclaimIT
         return Optional.empty();
     }
 
-    /** One line per task attempt: {@code stage.partition.attempt STATE on node (created …, ended …)}. */
+    /**
+     * One line per task attempt: {@code stage.partition.attempt STATE on node (created …, ended …)}.
+     */
     private List<String> describeAttempts(JsonNode queryInfo)
     {
         List<String> lines = new ArrayList<>();
@@ -242,7 +247,8 @@ public class SpotReclaimIT
         }
     }
 
-    private void event(String format, Object... args)
+    @FormatMethod
+    private void event(@FormatString String format, Object... args)
     {
         String line = "t=%6.1fs  %s".formatted((System.nanoTime() - startNanos) / 1e9, format.formatted(args));
         timeline.add(line);

@@ -21,6 +21,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -60,20 +61,26 @@ public final class TrinoProcessCluster
             return URI.create("http://127.0.0.1:" + port);
         }
 
-        /** The server's log, as Trino's launcher lays it out. */
+        /**
+         * The server's log, as Trino's launcher lays it out.
+         */
         public Path log()
         {
             return directory.resolve("var/log/server.log");
         }
 
-        /** The process's own stdout and stderr: JVM messages and anything before logging starts. */
+        /**
+         * The process's own stdout and stderr: JVM messages and anything before logging starts.
+         */
         public Path launcherLog()
         {
             return directory.resolve("var/log/launcher.log");
         }
     }
 
-    /** Where the server's pieces come from; see the failsafe configuration in pom.xml. */
+    /**
+     * Where the server's pieces come from; see the failsafe configuration in pom.xml.
+     */
     public record Installation(Path java, List<String> jvmFlags, List<Path> serverClasspath, Path launcherClasses, Path spoolexArchive)
     {
         public static Installation fromSystemProperties()
@@ -252,7 +259,9 @@ public final class TrinoProcessCluster
         return new TrinoRestClient(coordinator().uri());
     }
 
-    /** {@code kill -9}: the JVM gets no chance to finish anything, as when a spot instance is reclaimed. */
+    /**
+     * {@code kill -9}: the JVM gets no chance to finish anything, as when a spot instance is reclaimed.
+     */
     public void killHard(String nodeId)
             throws IOException, InterruptedException
     {
@@ -334,7 +343,7 @@ public final class TrinoProcessCluster
     private static int freePort()
             throws IOException
     {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
     }

@@ -46,10 +46,14 @@ public class TrinoRestClient
         this.coordinator = requireNonNull(coordinator, "coordinator is null");
     }
 
-    /** A query's rows, each row the JSON text of its values, which keeps decimals exact. */
+    /**
+     * A query's rows, each row the JSON text of its values, which keeps decimals exact.
+     */
     public record QueryResult(String queryId, List<String> columns, List<String> rows) {}
 
-    /** A started query; {@link #finish()} follows it to the end. */
+    /**
+     * A started query; {@link #finish()} follows it to the end.
+     */
     public final class RunningQuery
     {
         private final String queryId;
@@ -102,7 +106,9 @@ public class TrinoRestClient
         return start(sql, Map.of()).finish();
     }
 
-    /** The coordinator's full information about a query: state, stages, plan fragments, tasks. */
+    /**
+     * The coordinator's full information about a query: state, stages, plan fragments, tasks.
+     */
     public JsonNode queryInfo(String queryId)
             throws IOException, InterruptedException
     {
