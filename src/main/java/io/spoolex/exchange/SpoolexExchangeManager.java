@@ -67,6 +67,19 @@ public class SpoolexExchangeManager
         this.compressionCodec = config.resolveCompressionCodec();
     }
 
+    /**
+     * What this exchange manager runs with, for the line it logs at start: never a secret.
+     */
+    String describe()
+    {
+        return "%s storage, base directories %s, compression %s, encryption %s, startup check %s".formatted(
+                baseDirectories.scheme(),
+                baseDirectories.uris(),
+                compressionCodec,
+                config.isEncryptionEnabled() ? "AES-256-GCM with a key per exchange" : "off",
+                config.getStartupCheck());
+    }
+
     @Override
     public Exchange createExchange(ExchangeContext context, int outputPartitionCount, boolean preserveOrderWithinPartition)
     {

@@ -15,6 +15,7 @@ package io.spoolex.metrics;
 
 import io.airlift.stats.CounterStat;
 import io.airlift.stats.DistributionStat;
+import io.spoolex.SpoolexVersion;
 import org.weakref.jmx.Managed;
 import org.weakref.jmx.Nested;
 
@@ -25,6 +26,7 @@ import org.weakref.jmx.Nested;
  */
 public class SpoolexStats
 {
+    private final String version = SpoolexVersion.current().toString();
     private final CounterStat exchangesCreated = new CounterStat();
     private final CounterStat exchangesClosed = new CounterStat();
     private final CounterStat manifestsRead = new CounterStat();
@@ -48,6 +50,15 @@ public class SpoolexStats
     private final CounterStat sourceFailures = new CounterStat();
     private final CounterStat corruptFiles = new CounterStat();
     private final CounterStat attemptsSkipped = new CounterStat();
+
+    /**
+     * The Spoolex build running: version and git commit.
+     */
+    @Managed
+    public String getVersion()
+    {
+        return version;
+    }
 
     @Managed
     @Nested
