@@ -15,10 +15,12 @@ package io.spoolex.exchange;
 
 import com.google.inject.Inject;
 import io.airlift.bootstrap.LifeCycleManager;
+import io.airlift.log.Logger;
 import io.spoolex.config.BaseDirectories;
 import io.spoolex.config.CompressionCodec;
 import io.spoolex.config.ExchangeConfig;
 import io.spoolex.format.ExchangeKey;
+import io.spoolex.format.Lz4Implementation;
 import io.spoolex.format.SpoolFileFormat;
 import io.spoolex.metrics.SpoolexStats;
 import io.spoolex.storage.SpoolStorage;
@@ -43,6 +45,8 @@ import static java.util.concurrent.Executors.newCachedThreadPool;
 public class SpoolexExchangeManager
         implements ExchangeManager
 {
+    private static final Logger log = Logger.get(SpoolexExchangeManager.class);
+
     private final LifeCycleManager lifeCycleManager;
     private final ExchangeConfig config;
     private final BaseDirectories baseDirectories;
@@ -61,6 +65,8 @@ public class SpoolexExchangeManager
         this.storage = requireNonNull(storage, "storage is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.compressionCodec = config.resolveCompressionCodec();
+        Lz4Implementation lz4 = Lz4Implementation.get();
+        log.info("Spool compression %s, LZ4 implementation %s%s", compressionCodec, lz4.name(), lz4.isNative() ? "" : " (pure-Java fallback: native LZ4 did not load, see the earlier warning)");
     }
 
     @Override

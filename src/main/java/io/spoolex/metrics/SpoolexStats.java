@@ -15,6 +15,7 @@ package io.spoolex.metrics;
 
 import io.airlift.stats.CounterStat;
 import io.airlift.stats.DistributionStat;
+import io.spoolex.format.Lz4Implementation;
 import org.weakref.jmx.Managed;
 import org.weakref.jmx.Nested;
 
@@ -48,6 +49,16 @@ public class SpoolexStats
     private final CounterStat sourceFailures = new CounterStat();
     private final CounterStat corruptFiles = new CounterStat();
     private final CounterStat attemptsSkipped = new CounterStat();
+
+    /**
+     * lz4-java's implementation that compresses and decompresses spool files in this plugin: {@code JNI}, or
+     * {@code JavaSafe} when the native library did not load (the server log has a warning with the reason).
+     */
+    @Managed
+    public String getLz4Implementation()
+    {
+        return Lz4Implementation.get().name();
+    }
 
     @Managed
     @Nested
