@@ -14,12 +14,19 @@
 package io.spoolex.format;
 
 import com.google.common.annotations.VisibleForTesting;
+import com.google.common.base.Splitter;
 import com.google.common.base.Throwables;
 import io.airlift.log.Logger;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
 
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -52,6 +59,7 @@ public final class Lz4Implementation
 {
     private static final Logger log = Logger.get(Lz4Implementation.class);
     private static final String FACTORY_PREFIX = "LZ4Factory:";
+    private static final String LIBRARY = "lz4-java";
 
     private final String name;
     private final LZ4Compressor compressor;
@@ -88,19 +96,53 @@ public final class Lz4Implementation
             // UnsatisfiedLinkError, ExceptionInInitializerError (the library could not be unpacked), NoClassDefFoundError
             // (an earlier attempt failed), UnsupportedOperationException (no library for this platform)
             Lz4Implementation fallback = new Lz4Implementation(javaFactory.get(), Optional.of(describe(e)));
-            log.warn("Native LZ4 (lz4-java JNI) is not available, spool files are compressed with lz4-java's pure-Java %s implementation, which is slower; "
-                            + "lz4-java loads liblz4-java from java.library.path or unpacks it into java.io.tmpdir (%s), which must be writable and not mounted noexec. Reason: %s",
-                    fallback.name(), System.getProperty("java.io.tmpdir"), fallback.fallbackReason.orElseThrow());
+            String library = System.mapLibraryName(LIBRARY);
+            List<Path> onLibraryPath = onLibraryPath(library);
+            log.warn("Native LZ4 (lz4-java JNI) did not load, spool files are compressed with lz4-java's pure-Java %s implementation, which is slower. "
+                            + "lz4-java loads %s from java.library.path (%s; a library file loads into one class loader per JVM) or unpacks a copy of its own into java.io.tmpdir (%s), "
+                            + "which must be writable and not mounted noexec. Reason: %s",
+                    fallback.name(),
+                    library,
+                    onLibraryPath.isEmpty() ? "not there" : "found " + onLibraryPath.stream().map(Path::toString).collect(joining(", ")),
+                    System.getProperty("java.io.tmpdir"),
+                    fallback.fallbackReason.orElseThrow());
             return fallback;
         }
     }
 
-    /** Every error of the chain with its message: lz4-java wraps the failure that matters. */
+    private static List<Path> onLibraryPath(String library)
+    {
+        List<Path> found = new ArrayList<>();
+        for (String directory : Splitter.on(File.pathSeparatorChar).omitEmptyStrings().split(System.getProperty("java.library.path", ""))) {
+            try {
+                Path candidate = Path.of(directory, library);
+                if (Files.isRegularFile(candidate)) {
+                    found.add(candidate);
+                }
+            }
+            catch (InvalidPathException _) {
+                // not a directory of this file system: the JVM cannot load from it either
+            }
+        }
+        return found;
+    }
+
+    /** Every error of the chain with its message (lz4-java wraps the failure that matters), each said once. */
     private static String describe(Throwable failure)
     {
-        return Throwables.getCausalChain(failure).stream()
-                .map(cause -> cause.getMessage() == null ? cause.getClass().getName() : cause.getClass().getName() + ": " + cause.getMessage())
-                .collect(joining(", caused by "));
+        StringBuilder description = new StringBuilder();
+        for (Throwable cause : Throwables.getCausalChain(failure)) {
+            String text = cause.getMessage() == null ? cause.getClass().getName() : cause.getClass().getName() + ": " + cause.getMessage();
+            if (description.indexOf(text) >= 0) {
+                // lz4-java puts its cause's text into its own message
+                continue;
+            }
+            if (!description.isEmpty()) {
+                description.append(", caused by ");
+            }
+            description.append(text);
+        }
+        return description.toString();
     }
 
     /** lz4-java's name of the implementation: {@code JNI}, {@code JavaSafe}. */

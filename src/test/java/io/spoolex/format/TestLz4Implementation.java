@@ -71,8 +71,9 @@ public class TestLz4Implementation
         assertThat(records).hasSize(1);
         assertThat(records.getFirst().getLevel()).isEqualTo(Level.WARNING);
         assertThat(records.getFirst().getMessage())
-                .contains("Native LZ4 (lz4-java JNI) is not available")
+                .contains("Native LZ4 (lz4-java JNI) did not load")
                 .contains("pure-Java JavaSafe implementation")
+                .contains("from java.library.path (not there; ")
                 .contains("java.io.tmpdir")
                 .contains(ALREADY_LOADED);
         assertRoundTrip(implementation, implementation);
@@ -84,9 +85,11 @@ public class TestLz4Implementation
         // what lz4-java throws when it cannot unpack its library into java.io.tmpdir
         Lz4Implementation implementation = withLogRecords(new ArrayList<>(), () -> Lz4Implementation.choose(
                 () -> {
-                    throw new ExceptionInInitializerError(new IOException("Cannot unpack liblz4-java: java.io.IOException: No such file or directory"));
+                    IOException cause = new IOException("No such file or directory");
+                    throw new ExceptionInInitializerError(new IOException("Cannot unpack liblz4-java: " + cause, cause));
                 },
                 LZ4Factory::fastestJavaInstance));
+        // the innermost IOException is part of lz4-java's message already: said once
         assertThat(implementation.fallbackReason()).contains(
                 "java.lang.ExceptionInInitializerError, caused by java.io.IOException: Cannot unpack liblz4-java: java.io.IOException: No such file or directory");
 
