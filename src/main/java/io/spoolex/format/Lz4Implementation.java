@@ -92,9 +92,11 @@ public final class Lz4Implementation
         try {
             return new Lz4Implementation(nativeFactory.get(), Optional.empty());
         }
-        catch (LinkageError | RuntimeException e) {
-            // UnsatisfiedLinkError, ExceptionInInitializerError (the library could not be unpacked), NoClassDefFoundError
-            // (an earlier attempt failed), UnsupportedOperationException (no library for this platform)
+        catch (LinkageError | AssertionError | RuntimeException e) {
+            // UnsatisfiedLinkError: the library file did not load (a noexec temporary directory: "failed to map segment");
+            // ExceptionInInitializerError: lz4-java's loader threw (cannot unpack, no library for this platform, native
+            // access denied); NoClassDefFoundError: an earlier attempt failed; AssertionError: lz4-java wraps any other
+            // failure to set up its JNI classes in one
             Lz4Implementation fallback = new Lz4Implementation(javaFactory.get(), Optional.of(describe(e)));
             String library = System.mapLibraryName(LIBRARY);
             List<Path> onLibraryPath = onLibraryPath(library);

@@ -88,9 +88,10 @@ public class Lz4ImplementationBenchmark
 {
     static final String PLUGIN_DIRECTORY_PROPERTY = "spoolex.bench.plugin-directory";
     private static final int DATA_BYTES = 16 * 1024 * 1024;
-    private static final List<String> CODECS = List.of("lz4-java-jni", "lz4-java-java", "aircompressor-native", "aircompressor-java");
+    private static final List<String> CODECS = List.of("lz4-java-jni", "lz4-java-jni-fast-reset", "lz4-java-java", "aircompressor-native", "aircompressor-java");
     private static final Map<String, String> DESCRIPTIONS = Map.of(
             "lz4-java-jni", "lz4-java JNI, plugin class loader (`nativeInstance()`; what Spoolex uses now)",
+            "lz4-java-jni-fast-reset", "lz4-java JNI with `fastResetCompressor()` (native state kept between blocks; one per thread, must be closed), plugin class loader",
             "lz4-java-java", "lz4-java JavaSafe, plugin class loader (`fastestInstance()` there; what Spoolex used before, and its fallback)",
             "aircompressor-native", "aircompressor-v3 3.7 native (FFM), test class path",
             "aircompressor-java", "aircompressor-v3 3.7 pure Java, test class path");
@@ -110,7 +111,7 @@ public class Lz4ImplementationBenchmark
     @State(Scope.Thread)
     public static class Blocks
     {
-        @Param({"lz4-java-jni", "lz4-java-java", "aircompressor-native", "aircompressor-java"})
+        @Param({"lz4-java-jni", "lz4-java-jni-fast-reset", "lz4-java-java", "aircompressor-native", "aircompressor-java"})
         public String codec;
 
         @Param({"synthetic", "lineitem"})
@@ -187,9 +188,10 @@ public class Lz4ImplementationBenchmark
             throws ReflectiveOperationException
     {
         return switch (name) {
-            case "lz4-java-jni" -> Lz4JavaCodec.inPluginClassLoader("nativeInstance");
+            case "lz4-java-jni" -> Lz4JavaCodec.inPluginClassLoader("nativeInstance", "fastCompressor");
+            case "lz4-java-jni-fast-reset" -> Lz4JavaCodec.inPluginClassLoader("nativeInstance", "fastResetCompressor");
             case "lz4-java-java" -> {
-                Lz4JavaCodec codec = Lz4JavaCodec.inPluginClassLoader("fastestInstance");
+                Lz4JavaCodec codec = Lz4JavaCodec.inPluginClassLoader("fastestInstance", "fastCompressor");
                 checkState(codec.factory.equals("LZ4Factory:JavaSafe"), "fastestInstance() in the plugin class loader is %s now, not JavaSafe", codec.factory);
                 yield codec;
             }
@@ -221,7 +223,7 @@ public class Lz4ImplementationBenchmark
             this.maxCompressedLength = maxCompressedLength;
         }
 
-        static Lz4JavaCodec inPluginClassLoader(String factoryMethod)
+        static Lz4JavaCodec inPluginClassLoader(String factoryMethod, String compressorMethod)
                 throws ReflectiveOperationException
         {
             String directory = System.getProperty(PLUGIN_DIRECTORY_PROPERTY);
@@ -230,7 +232,7 @@ public class Lz4ImplementationBenchmark
             Class<?> factoryClass = Class.forName("net.jpountz.lz4.LZ4Factory", true, loader);
             checkState(factoryClass.getClassLoader() == loader, "lz4-java did not come from the plugin class loader");
             Object factory = factoryClass.getMethod(factoryMethod).invoke(null);
-            Object compressor = factoryClass.getMethod("fastCompressor").invoke(factory);
+            Object compressor = factoryClass.getMethod(compressorMethod).invoke(factory);
             Object decompressor = factoryClass.getMethod("safeDecompressor").invoke(factory);
             MethodHandles.Lookup lookup = MethodHandles.publicLookup();
             MethodType blockCall = MethodType.methodType(int.class, byte[].class, int.class, int.class, byte[].class, int.class, int.class);
@@ -238,7 +240,7 @@ public class Lz4ImplementationBenchmark
             Class<?> decompressorType = Class.forName("net.jpountz.lz4.LZ4SafeDecompressor", false, loader);
             return new Lz4JavaCodec(
                     factory.toString(),
-                    "LZ4Factory.%s() in %s = %s, %s / %s".formatted(factoryMethod, loader, factory, compressor.getClass().getSimpleName(), decompressor.getClass().getSimpleName()),
+                    "LZ4Factory.%s().%s() in %s = %s, %s / %s".formatted(factoryMethod, compressorMethod, loader, factory, compressor.getClass().getSimpleName(), decompressor.getClass().getSimpleName()),
                     lookup.findVirtual(compressorType, "compress", blockCall).bindTo(compressor),
                     lookup.findVirtual(decompressorType, "decompress", blockCall).bindTo(decompressor),
                     lookup.findVirtual(compressorType, "maxCompressedLength", MethodType.methodType(int.class, int.class)).bindTo(compressor));

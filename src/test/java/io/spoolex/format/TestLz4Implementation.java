@@ -99,6 +99,15 @@ public class TestLz4Implementation
                 },
                 LZ4Factory::fastestJavaInstance));
         assertThat(unsupported.fallbackReason().orElseThrow()).startsWith("java.lang.UnsupportedOperationException: Unsupported OS/arch");
+
+        // LZ4Factory wraps a failure to set up its implementation classes in an AssertionError
+        Lz4Implementation wrapped = withLogRecords(new ArrayList<>(), () -> Lz4Implementation.choose(
+                () -> {
+                    throw new AssertionError(new NoSuchFieldException("INSTANCE"));
+                },
+                LZ4Factory::fastestJavaInstance));
+        assertThat(wrapped.name()).isEqualTo("JavaSafe");
+        assertThat(wrapped.fallbackReason().orElseThrow()).isEqualTo("java.lang.AssertionError: java.lang.NoSuchFieldException: INSTANCE");
     }
 
     @Test
