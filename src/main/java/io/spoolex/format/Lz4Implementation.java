@@ -76,7 +76,9 @@ public final class Lz4Implementation
         this.fallbackReason = requireNonNull(fallbackReason, "fallbackReason is null");
     }
 
-    /** The implementation of this class loader, chosen the first time it is asked for. */
+    /**
+     * The implementation of this class loader, chosen the first time it is asked for.
+     */
     public static Lz4Implementation get()
     {
         return Holder.INSTANCE;
@@ -129,7 +131,9 @@ public final class Lz4Implementation
         return found;
     }
 
-    /** Every error of the chain with its message (lz4-java wraps the failure that matters), each said once. */
+    /**
+     * Every error of the chain with its message (lz4-java wraps the failure that matters), each said once.
+     */
     private static String describe(Throwable failure)
     {
         StringBuilder description = new StringBuilder();
@@ -147,7 +151,9 @@ public final class Lz4Implementation
         return description.toString();
     }
 
-    /** lz4-java's name of the implementation: {@code JNI}, {@code JavaSafe}. */
+    /**
+     * lz4-java's name of the implementation: {@code JNI}, {@code JavaSafe}.
+     */
     public String name()
     {
         return name;
@@ -158,7 +164,9 @@ public final class Lz4Implementation
         return fallbackReason.isEmpty();
     }
 
-    /** Why the native implementation is not used, when it is not. */
+    /**
+     * Why the native implementation is not used, when it is not.
+     */
     public Optional<String> fallbackReason()
     {
         return fallbackReason;

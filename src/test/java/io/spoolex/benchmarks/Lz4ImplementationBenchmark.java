@@ -96,7 +96,9 @@ public class Lz4ImplementationBenchmark
             "aircompressor-native", "aircompressor-v3 3.7 native (FFM), test class path",
             "aircompressor-java", "aircompressor-v3 3.7 pure Java, test class path");
 
-    /** One LZ4 block implementation, as the benchmark calls it. */
+    /**
+     * One LZ4 block implementation, as the benchmark calls it.
+     */
     interface BlockCodec
     {
         String describe();
@@ -204,7 +206,9 @@ public class Lz4ImplementationBenchmark
         };
     }
 
-    /** lz4-java from the plugin archive's jar, in a Trino plugin class loader: its classes are not ours, so called through method handles. */
+    /**
+     * lz4-java from the plugin archive's jar, in a Trino plugin class loader: its classes are not ours, so called through method handles.
+     */
     private static final class Lz4JavaCodec
             implements BlockCodec
     {
@@ -230,7 +234,7 @@ public class Lz4ImplementationBenchmark
             checkState(directory != null, "system property %s (the unpacked plugin folder) is not set: run through main()", PLUGIN_DIRECTORY_PROPERTY);
             ClassLoader loader = PluginArchive.unpacked(Path.of(directory)).newClassLoader();
             Class<?> factoryClass = Class.forName("net.jpountz.lz4.LZ4Factory", true, loader);
-            checkState(factoryClass.getClassLoader() == loader, "lz4-java did not come from the plugin class loader");
+            checkState(loader.equals(factoryClass.getClassLoader()), "lz4-java did not come from the plugin class loader");
             Object factory = factoryClass.getMethod(factoryMethod).invoke(null);
             Object compressor = factoryClass.getMethod(compressorMethod).invoke(factory);
             Object decompressor = factoryClass.getMethod("safeDecompressor").invoke(factory);
@@ -427,7 +431,6 @@ public class Lz4ImplementationBenchmark
                     .collect(onlyElement());
         }
     }
-
 
     private static String table(List<Measurement> measurements, Map<String, Double> storedShares, List<String> codecs, List<String> data, int rounds, String blockSize)
     {

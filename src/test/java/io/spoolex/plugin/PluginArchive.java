@@ -70,9 +70,13 @@ import static java.util.Objects.requireNonNull;
  */
 public final class PluginArchive
 {
-    /** System property with the path of the built archive; Failsafe sets it (see pom.xml). */
+    /**
+     * System property with the path of the built archive; Failsafe sets it (see pom.xml).
+     */
     public static final String ARCHIVE_PROPERTY = "spoolex.plugin.archive";
-    /** The archive's single top-level folder, the plugin's name on a server. */
+    /**
+     * The archive's single top-level folder, the plugin's name on a server.
+     */
     public static final String PLUGIN_FOLDER = "exchange-filesystem";
 
     private final Path pluginDirectory;
@@ -104,7 +108,9 @@ public final class PluginArchive
         return unpack(path, path.getParent().resolve("plugin-archive"));
     }
 
-    /** Unpacks {@code archive} (a {@code .tar.gz}, {@code .tgz} or {@code .zip}) into a new directory below {@code parentDirectory}. */
+    /**
+     * Unpacks {@code archive} (a {@code .tar.gz}, {@code .tgz} or {@code .zip}) into a new directory below {@code parentDirectory}.
+     */
     public static PluginArchive unpack(Path archive, Path parentDirectory)
     {
         checkArgument(Files.isRegularFile(archive), "plugin archive %s does not exist: build it with ./mvnw package", archive);
@@ -130,7 +136,9 @@ public final class PluginArchive
         }
     }
 
-    /** A plugin folder unpacked before, e.g. by {@link #unpack} in another JVM. */
+    /**
+     * A plugin folder unpacked before, e.g. by {@link #unpack} in another JVM.
+     */
     public static PluginArchive unpacked(Path pluginDirectory)
     {
         return new PluginArchive(pluginDirectory);
@@ -141,13 +149,17 @@ public final class PluginArchive
         return pluginDirectory;
     }
 
-    /** The files of the plugin folder, in the order of the class path Trino gives them. */
+    /**
+     * The files of the plugin folder, in the order of the class path Trino gives them.
+     */
     public List<Path> files()
     {
         return files;
     }
 
-    /** A new class loader over the plugin folder, made by Trino's own code. */
+    /**
+     * A new class loader over the plugin folder, made by Trino's own code.
+     */
     public PluginClassLoader newClassLoader()
     {
         List<URL> urls = files.stream()
@@ -156,7 +168,9 @@ public final class PluginArchive
         return PluginManager.createClassLoader(PLUGIN_FOLDER, urls);
     }
 
-    /** The plugin, in a class loader of its own (a new one every time). */
+    /**
+     * The plugin, in a class loader of its own (a new one every time).
+     */
     public LoadedPlugin load()
     {
         PluginClassLoader classLoader = newClassLoader();
@@ -173,7 +187,9 @@ public final class PluginArchive
         return pluginDirectory.toString();
     }
 
-    /** One plugin class loader and the plugin it holds. */
+    /**
+     * One plugin class loader and the plugin it holds.
+     */
     public record LoadedPlugin(PluginClassLoader classLoader, Plugin plugin)
     {
         public LoadedPlugin
@@ -194,7 +210,9 @@ public final class PluginArchive
                     .collect(onlyElement());
         }
 
-        /** An exchange manager of the factory {@code name}, created as Trino's {@code ExchangeManagerRegistry} creates one. */
+        /**
+         * An exchange manager of the factory {@code name}, created as Trino's {@code ExchangeManagerRegistry} creates one.
+         */
         public ExchangeManager createExchangeManager(String name, Map<String, String> properties)
         {
             ExchangeManagerFactory factory = exchangeManagerFactory(name);
@@ -203,7 +221,9 @@ public final class PluginArchive
             }
         }
 
-        /** The class of {@code name} as this plugin's class loader resolves it (for reflection), initialized. */
+        /**
+         * The class of {@code name} as this plugin's class loader resolves it (for reflection), initialized.
+         */
         public Class<?> loadClass(String name)
         {
             try {

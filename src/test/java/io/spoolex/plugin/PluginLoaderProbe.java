@@ -65,21 +65,27 @@ public final class PluginLoaderProbe
         System.out.flush();
     }
 
-    /** What the manager's statistics report as its LZ4 implementation (the JMX attribute {@code Lz4Implementation}). */
+    /**
+     * What the manager's statistics report as its LZ4 implementation (the JMX attribute {@code Lz4Implementation}).
+     */
     public static String lz4Implementation(ExchangeManager manager)
     {
         Object stats = invoke(manager, "getStats");
         return (String) invoke(stats, "getLz4Implementation");
     }
 
-    /** The class of the LZ4 compressor spool files are written with in the plugin's class loader. */
+    /**
+     * The class of the LZ4 compressor spool files are written with in the plugin's class loader.
+     */
     public static String compressorClass(LoadedPlugin plugin)
     {
         Object implementation = invoke(plugin.loadClass("io.spoolex.format.Lz4Implementation"), null, "get");
         return invoke(implementation, "compressor").getClass().getName();
     }
 
-    /** The class of the LZ4 decompressor spool files are read with in the plugin's class loader. */
+    /**
+     * The class of the LZ4 decompressor spool files are read with in the plugin's class loader.
+     */
     public static String decompressorClass(LoadedPlugin plugin)
     {
         Object implementation = invoke(plugin.loadClass("io.spoolex.format.Lz4Implementation"), null, "get");

@@ -25,6 +25,7 @@ import javax.management.MBeanAttributeInfo;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -141,14 +142,12 @@ public class PluginLz4IT
             assertThat(compressorClass(first)).isEqualTo(JNI_COMPRESSOR);
             assertThat(compressorClass(second)).isEqualTo(JNI_COMPRESSOR);
 
-            for (Path spool : List.of(firstSpool, secondSpool)) {
-                ExchangeManager manager = spool == firstSpool ? firstManager : secondManager;
-                SpoolRoundTrip.Result result = SpoolRoundTrip.run(manager, spool);
+            for (SpoolRoundTrip.Result result : List.of(SpoolRoundTrip.run(firstManager, firstSpool), SpoolRoundTrip.run(secondManager, secondSpool))) {
                 assertThat(result.storedBytes()).as("blocks were compressed").isLessThan(result.pageBytes() * 3 / 4);
             }
         }
-        assertThat(records).filteredOn(record -> record.getLevel() == Level.WARNING).isEmpty();
-        assertThat(records).filteredOn(record -> record.getLevel() == Level.INFO)
+        assertThat(records).filteredOn(record -> record.getLevel().equals(Level.WARNING)).isEmpty();
+        assertThat(records).filteredOn(record -> record.getLevel().equals(Level.INFO))
                 .extracting(LogRecord::getMessage)
                 .containsExactly("Spool compression LZ4, LZ4 implementation JNI", "Spool compression LZ4, LZ4 implementation JNI");
     }
@@ -218,14 +217,16 @@ public class PluginLz4IT
         return Files.createTempDirectory(archive.pluginDirectory().getParent(), "spool-" + name + "-");
     }
 
-    /** The {@code Lz4Implementation} attribute of the one MBean registered by {@code pluginLoader}'s classes. */
+    /**
+     * The {@code Lz4Implementation} attribute of the one MBean registered by {@code pluginLoader}'s classes.
+     */
     private static String jmxLz4Implementation(ClassLoader pluginLoader)
             throws JMException
     {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         List<ObjectName> names = new ArrayList<>();
         for (ObjectName name : server.queryNames(null, null)) {
-            if (server.getClassLoaderFor(name) == pluginLoader && Arrays.stream(server.getMBeanInfo(name).getAttributes()).map(MBeanAttributeInfo::getName).anyMatch("Lz4Implementation"::equals)) {
+            if (pluginLoader.equals(server.getClassLoaderFor(name)) && Arrays.stream(server.getMBeanInfo(name).getAttributes()).map(MBeanAttributeInfo::getName).anyMatch("Lz4Implementation"::equals)) {
                 names.add(name);
             }
         }
@@ -233,14 +234,18 @@ public class PluginLz4IT
         return (String) server.getAttribute(names.getFirst(), "Lz4Implementation");
     }
 
-    /** {@code LZ4Factory.<method>()} of the plugin's lz4-java, as its {@code toString()}. */
+    /**
+     * {@code LZ4Factory.<method>()} of the plugin's lz4-java, as its {@code toString()}.
+     */
     private static String factory(LoadedPlugin plugin, String method)
             throws ReflectiveOperationException
     {
         return plugin.loadClass("net.jpountz.lz4.LZ4Factory").getMethod(method).invoke(null).toString();
     }
 
-    /** Why {@code LZ4Factory.nativeInstance()} fails in that plugin's class loader, if it does. */
+    /**
+     * Why {@code LZ4Factory.nativeInstance()} fails in that plugin's class loader, if it does.
+     */
     private static Optional<String> nativeInstanceFailure(LoadedPlugin plugin)
             throws ReflectiveOperationException
     {
@@ -253,7 +258,9 @@ public class PluginLz4IT
         }
     }
 
-    /** Copies lz4-java's library for this platform out of the plugin's lz4-java jar into {@code directory}. */
+    /**
+     * Copies lz4-java's library for this platform out of the plugin's lz4-java jar into {@code directory}.
+     */
     private static Optional<Path> extractBundledLibrary(Path directory)
             throws IOException
     {
@@ -278,7 +285,9 @@ public class PluginLz4IT
         }
     }
 
-    /** What a Trino server process has on its class path (trino-main and its dependencies), plus the test classes. */
+    /**
+     * What a Trino server process has on its class path (trino-main and its dependencies), plus the test classes.
+     */
     private static String serverClassPath()
             throws IOException
     {
@@ -286,9 +295,9 @@ public class PluginLz4IT
         String serverClassPath = Files.readString(classPathFile).strip();
         List<String> entries = new ArrayList<>();
         entries.add(requiredProperty("spoolex.trino.launcher.classes"));
-        Splitter.on(java.io.File.pathSeparatorChar).omitEmptyStrings().split(serverClassPath).forEach(entries::add);
+        Splitter.on(File.pathSeparatorChar).omitEmptyStrings().split(serverClassPath).forEach(entries::add);
         assertThat(entries).as("the server class path has no lz4-java, as a Trino server's has none").noneMatch(entry -> entry.contains("lz4-java"));
-        return String.join(java.io.File.pathSeparator, entries);
+        return String.join(File.pathSeparator, entries);
     }
 
     private static String requiredProperty(String name)
@@ -298,7 +307,9 @@ public class PluginLz4IT
         return value;
     }
 
-    /** Collects the records of some java.util.logging loggers (airlift's Logger writes to them) while open. */
+    /**
+     * Collects the records of some java.util.logging loggers (airlift's Logger writes to them) while open.
+     */
     private static final class LogCapture
             extends Handler
             implements AutoCloseable

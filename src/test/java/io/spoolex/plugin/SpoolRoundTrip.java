@@ -52,10 +52,14 @@ public final class SpoolRoundTrip
 
     private SpoolRoundTrip() {}
 
-    /** What went through storage: page bytes as written, bytes on disk below {@code spoolDirectory} before the exchange was closed. */
+    /**
+     * What went through storage: page bytes as written, bytes on disk below {@code spoolDirectory} before the exchange was closed.
+     */
     public record Result(int pages, long pageBytes, long storedBytes) {}
 
-    /** Runs one exchange of a single task on {@code manager}, whose base directory is {@code spoolDirectory}. */
+    /**
+     * Runs one exchange of a single task on {@code manager}, whose base directory is {@code spoolDirectory}.
+     */
     public static Result run(ExchangeManager manager, Path spoolDirectory)
     {
         Exchange exchange = ExchangeTestKit.createExchange(manager, OUTPUT_PARTITIONS, true);
