@@ -103,7 +103,7 @@ public class TestSpoolexPlugin
         assertThat(lines).singleElement().satisfies(line -> assertThat(line)
                 .startsWith("Spoolex " + version + ": exchange manager filesystem started: file storage")
                 .contains(directory.toUri().toString())
-                .contains("compression LZ4")
+                .contains("compression LZ4 (JNI)")
                 .contains("encryption AES-256-GCM with a key per exchange")
                 .contains("startup check OFF"));
     }

@@ -19,6 +19,7 @@ import io.spoolex.config.BaseDirectories;
 import io.spoolex.config.CompressionCodec;
 import io.spoolex.config.ExchangeConfig;
 import io.spoolex.format.ExchangeKey;
+import io.spoolex.format.Lz4Implementation;
 import io.spoolex.format.SpoolFileFormat;
 import io.spoolex.metrics.SpoolexStats;
 import io.spoolex.storage.SpoolStorage;
@@ -72,10 +73,15 @@ public class SpoolexExchangeManager
      */
     String describe()
     {
+        Lz4Implementation lz4 = Lz4Implementation.get();
+        String compression = switch (compressionCodec) {
+            case NONE -> "NONE";
+            case LZ4 -> "LZ4 (%s)".formatted(lz4.isNative() ? lz4.name() : lz4.name() + ": pure-Java fallback, native LZ4 did not load, see the earlier warning");
+        };
         return "%s storage, base directories %s, compression %s, encryption %s, startup check %s".formatted(
                 baseDirectories.scheme(),
                 baseDirectories.uris(),
-                compressionCodec,
+                compression,
                 config.isEncryptionEnabled() ? "AES-256-GCM with a key per exchange" : "off",
                 config.getStartupCheck());
     }

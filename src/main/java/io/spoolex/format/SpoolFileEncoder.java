@@ -15,7 +15,6 @@ package io.spoolex.format;
 
 import io.spoolex.config.CompressionCodec;
 import net.jpountz.lz4.LZ4Compressor;
-import net.jpountz.lz4.LZ4Factory;
 
 import java.security.SecureRandom;
 import java.util.Optional;
@@ -47,7 +46,7 @@ public final class SpoolFileEncoder
 {
     static final String FILE_PURPOSE = "spoolex/1 file";
 
-    private static final LZ4Compressor LZ4 = LZ4Factory.fastestInstance().fastCompressor();
+    private static final LZ4Compressor LZ4 = Lz4Implementation.get().compressor();
 
     private final CompressionCodec codec;
     private final boolean encrypted;

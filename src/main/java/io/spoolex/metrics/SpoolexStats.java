@@ -16,6 +16,7 @@ package io.spoolex.metrics;
 import io.airlift.stats.CounterStat;
 import io.airlift.stats.DistributionStat;
 import io.spoolex.SpoolexVersion;
+import io.spoolex.format.Lz4Implementation;
 import org.weakref.jmx.Managed;
 import org.weakref.jmx.Nested;
 
@@ -58,6 +59,16 @@ public class SpoolexStats
     public String getVersion()
     {
         return version;
+    }
+
+    /**
+     * lz4-java's implementation that compresses and decompresses spool files in this plugin: {@code JNI}, or
+     * {@code JavaSafe} when the native library did not load (the server log has a warning with the reason).
+     */
+    @Managed
+    public String getLz4Implementation()
+    {
+        return Lz4Implementation.get().name();
     }
 
     @Managed

@@ -18,6 +18,7 @@ import io.airlift.slice.Slices;
 import io.spoolex.config.CompressionCodec;
 import io.spoolex.exchange.TestPages;
 import io.spoolex.format.ExchangeKey;
+import io.spoolex.format.Lz4Implementation;
 import io.spoolex.format.PageAssembler;
 import io.spoolex.format.SharedCompressionScratch;
 import io.spoolex.format.SpoolFileDecoder;
@@ -25,7 +26,6 @@ import io.spoolex.format.SpoolFileEncoder;
 import io.spoolex.format.SpoolFileFormat;
 import io.spoolex.format.SpoolFileId;
 import net.jpountz.lz4.LZ4Compressor;
-import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -74,8 +74,9 @@ public class CodecBenchmark
 {
     static final int DATA_BYTES = 16 * 1024 * 1024;
     private static final int READ_BYTES = 1024 * 1024;
-    private static final LZ4Compressor LZ4 = LZ4Factory.fastestInstance().fastCompressor();
-    private static final LZ4SafeDecompressor LZ4_DECOMPRESSOR = LZ4Factory.fastestInstance().safeDecompressor();
+    // the implementation the encoder and decoder use
+    private static final LZ4Compressor LZ4 = Lz4Implementation.get().compressor();
+    private static final LZ4SafeDecompressor LZ4_DECOMPRESSOR = Lz4Implementation.get().decompressor();
     private static final SpoolFileId FILE = new SpoolFileId("benchmark", 0, 0, 0, 0);
 
     /**
