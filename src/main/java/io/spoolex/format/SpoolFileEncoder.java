@@ -56,6 +56,7 @@ public final class SpoolFileEncoder
     private final byte[] trailerScratch = new byte[TRAILER_BODY_BYTES];
 
     private final CompressionScratch scratch;
+    private final AdaptiveCompression compression;
     private boolean headerWritten;
     private boolean finished;
     private int blockCount;
@@ -65,9 +66,10 @@ public final class SpoolFileEncoder
     /**
      * An encoder borrowing its compression scratch arrays from {@code scratch}, which it may share with other encoders.
      */
-    public SpoolFileEncoder(SpoolFileId fileId, Optional<ExchangeKey> key, CompressionCodec codec, SecureRandom random, CompressionScratch scratch)
+    public SpoolFileEncoder(SpoolFileId fileId, Optional<ExchangeKey> key, CompressionCodec codec, AdaptiveCompression compression, SecureRandom random, CompressionScratch scratch)
     {
         requireNonNull(fileId, "fileId is null");
+        this.compression = requireNonNull(compression, "compression is null");
         this.scratch = requireNonNull(scratch, "scratch is null");
         requireNonNull(key, "key is null");
         this.codec = requireNonNull(codec, "codec is null");
@@ -119,7 +121,7 @@ public final class SpoolFileEncoder
         int payloadSourceOffset = rawOffset;
         byte[] borrowed = null;
         try {
-            if (codec == CompressionCodec.LZ4) {
+            if (codec == CompressionCodec.LZ4 && compression.shouldTry()) {
                 // compress straight into place when only a checksum follows; into a scratch array when the block gets
                 // encrypted, because the JDK's AES-GCM runs about twice as fast out of place as in place
                 if (encrypted) {
@@ -128,6 +130,7 @@ public final class SpoolFileEncoder
                 byte[] target = encrypted ? borrowed : out;
                 int targetOffset = encrypted ? 0 : payloadOffset;
                 int compressedLength = LZ4.compress(raw, rawOffset, rawLength, target, targetOffset, target.length - targetOffset);
+                compression.recordAttempt(rawLength, compressedLength);
                 if (compressedLength < rawLength) {
                     kind = BLOCK_LZ4;
                     storedLength = compressedLength;

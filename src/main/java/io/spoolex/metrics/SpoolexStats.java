@@ -40,6 +40,8 @@ public class SpoolexStats
     private final CounterStat filesWritten = new CounterStat();
     private final CounterStat blocksCompressed = new CounterStat();
     private final CounterStat blocksStoredRaw = new CounterStat();
+    private final CounterStat blocksNotTried = new CounterStat();
+    private final CounterStat incompressibleSinks = new CounterStat();
     private final CounterStat sinkBlocked = new CounterStat();
     private final CounterStat sinkBufferWaits = new CounterStat();
     private final CounterStat sinkFailures = new CounterStat();
@@ -146,6 +148,26 @@ public class SpoolexStats
     public CounterStat getBlocksStoredRaw()
     {
         return blocksStoredRaw;
+    }
+
+    /**
+     * Blocks stored raw without an LZ4 attempt: their sink's first blocks had shown that its pages do not compress.
+     */
+    @Managed
+    @Nested
+    public CounterStat getBlocksNotTried()
+    {
+        return blocksNotTried;
+    }
+
+    /**
+     * Sinks whose pages arrived incompressible, so that they stopped trying LZ4 (the engine's own codec on?).
+     */
+    @Managed
+    @Nested
+    public CounterStat getIncompressibleSinks()
+    {
+        return incompressibleSinks;
     }
 
     @Managed

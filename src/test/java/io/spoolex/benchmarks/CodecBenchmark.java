@@ -17,6 +17,7 @@ import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
 import io.spoolex.config.CompressionCodec;
 import io.spoolex.exchange.TestPages;
+import io.spoolex.format.AdaptiveCompression;
 import io.spoolex.format.ExchangeKey;
 import io.spoolex.format.Lz4Implementation;
 import io.spoolex.format.PageAssembler;
@@ -143,7 +144,7 @@ public class CodecBenchmark
             key = format.endsWith("AES") ? Optional.of(ExchangeKey.random(random)) : Optional.empty();
             output = new byte[SpoolFileFormat.headerBytes(true) + SpoolFileEncoder.encodeBufferBytes(blockSize, true) + SpoolFileFormat.trailerBytes(true)];
             ByteArrayOutputStream file = new ByteArrayOutputStream();
-            SpoolFileEncoder encoder = new SpoolFileEncoder(FILE, key, codec, random, scratch);
+            SpoolFileEncoder encoder = new SpoolFileEncoder(FILE, key, codec, AdaptiveCompression.tryingEveryBlock(), random, scratch);
             file.write(output, 0, encoder.writeHeader(output, 0));
             for (int offset = 0; offset < records.length; offset += blockSize) {
                 file.write(output, 0, encoder.encodeBlock(records, offset, Math.min(blockSize, records.length - offset), output, 0));
@@ -211,7 +212,7 @@ public class CodecBenchmark
     @Benchmark
     public long encode(SpoolFile state)
     {
-        SpoolFileEncoder encoder = new SpoolFileEncoder(FILE, state.key, state.codec, state.random, state.scratch);
+        SpoolFileEncoder encoder = new SpoolFileEncoder(FILE, state.key, state.codec, AdaptiveCompression.tryingEveryBlock(), state.random, state.scratch);
         encoder.writeHeader(state.output, 0);
         for (int offset = 0; offset < state.records.length; offset += state.blockSize) {
             encoder.encodeBlock(state.records, offset, Math.min(state.blockSize, state.records.length - offset), state.output, 0);
