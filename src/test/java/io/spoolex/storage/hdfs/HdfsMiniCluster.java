@@ -23,7 +23,14 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 import static com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE;
 import static java.nio.charset.StandardCharsets.UTF_8;
@@ -32,16 +39,21 @@ import static java.nio.charset.StandardCharsets.UTF_8;
  * A real HDFS for tests: Hadoop 3.5.0's {@link MiniDFSCluster} (a namenode and one datanode) in the test JVM, every
  * address on 127.0.0.1, storing blocks in a temporary directory. Started once per test JVM by {@link #shared()} and
  * stopped by a shutdown hook. {@link #coreSite()} is a core-site.xml naming it in {@code fs.defaultFS}, for
- * {@code hdfs.config.resources}.
+ * {@code hdfs.config.resources}. The namenode's audit log tells which files were created ({@link #createdFiles}),
+ * whoever created them (also Trino servers in other processes); Hadoop's other INFO logging is turned down.
  */
 public final class HdfsMiniCluster
 {
+    private static final Logger HADOOP_LOGGER = Logger.getLogger("org.apache.hadoop");
+    private static final Logger AUDIT_LOGGER = Logger.getLogger("org.apache.hadoop.hdfs.server.namenode.FSNamesystem.audit");
+
     // one cluster for the test classes of a JVM; stopped by the shutdown hook
     private static HdfsMiniCluster shared;
 
     private final MiniDFSCluster cluster;
     private final Path directory;
     private final Path coreSite;
+    private final AuditCounter audit = new AuditCounter();
 
     private HdfsMiniCluster(MiniDFSCluster cluster, Path directory, Path coreSite)
     {
@@ -65,6 +77,8 @@ public final class HdfsMiniCluster
 
     private static HdfsMiniCluster start()
     {
+        // a line per RPC and per block otherwise: megabytes of test output, and time
+        HADOOP_LOGGER.setLevel(Level.WARNING);
         try {
             Path directory = Files.createTempDirectory("hdfs-mini-cluster");
             Configuration configuration = new Configuration();
@@ -90,7 +104,9 @@ public final class HdfsMiniCluster
             cluster.waitClusterUp();
             Path coreSite = directory.resolve("core-site.xml");
             writeConfiguration(coreSite, Map.of("fs.defaultFS", "hdfs://127.0.0.1:" + cluster.getNameNodePort()));
-            return new HdfsMiniCluster(cluster, directory, coreSite);
+            HdfsMiniCluster started = new HdfsMiniCluster(cluster, directory, coreSite);
+            started.listenToAudit();
+            return started;
         }
         catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -103,6 +119,61 @@ public final class HdfsMiniCluster
     public URI uri()
     {
         return URI.create("hdfs://127.0.0.1:" + cluster.getNameNodePort());
+    }
+
+    /**
+     * Files created so far, successfully, below {@code pathPrefix} (e.g. {@code /spool/}), by the namenode's audit log.
+     */
+    public long createdFiles(String pathPrefix)
+    {
+        // logging set up later in the JVM (a Trino runner's) may have dropped the handler: counts go on from here
+        listenToAudit();
+        return audit.created(pathPrefix);
+    }
+
+    private void listenToAudit()
+    {
+        synchronized (AUDIT_LOGGER) {
+            AUDIT_LOGGER.setLevel(Level.INFO);
+            AUDIT_LOGGER.setUseParentHandlers(false);
+            if (!List.of(AUDIT_LOGGER.getHandlers()).contains(audit)) {
+                AUDIT_LOGGER.addHandler(audit);
+            }
+        }
+    }
+
+    /**
+     * Counts the audit log's successful creates, by path: "allowed=true ugi=... cmd=create src=/path ...".
+     */
+    private static final class AuditCounter
+            extends Handler
+    {
+        private final Queue<String> created = new ConcurrentLinkedQueue<>();
+
+        @Override
+        public void publish(LogRecord record)
+        {
+            String message = record.getMessage();
+            if (message == null || !message.contains("allowed=true") || !message.contains("cmd=create\t")) {
+                return;
+            }
+            for (String field : message.split("\t")) {
+                if (field.startsWith("src=")) {
+                    created.add(field.substring("src=".length()));
+                }
+            }
+        }
+
+        long created(String pathPrefix)
+        {
+            return created.stream().filter(path -> path.startsWith(pathPrefix)).count();
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
     }
 
     /**

@@ -23,11 +23,7 @@ import org.apache.hadoop.fs.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import javax.management.MBeanServer;
-import javax.management.ObjectName;
-
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
@@ -65,7 +61,7 @@ public class BothArchivesServerIT
                 "exchange-manager.name", "hdfs",
                 "exchange.base-directories", hdfs.uri() + "/server-spool",
                 "hdfs.config.resources", hdfs.coreSite().toString());
-        long createdBefore = namenodeCreateFileOps();
+        long createdBefore = hdfs.createdFiles("/server-spool/");
         boolean passed = false;
         try (TrinoProcessCluster cluster = TrinoProcessCluster.start(installation, root, 1, serverProperties, List.of(installation.spoolexArchive(), installation.hdfsArchive()), exchangeManager);
                 FileSystem client = hdfs.newClient()) {
@@ -76,11 +72,12 @@ public class BothArchivesServerIT
                 assertThat(count(log, "Registering exchange manager filesystem")).as("%s registers filesystem once", node.nodeId()).isEqualTo(1);
                 assertThat(count(log, "Registering exchange manager hdfs")).as("%s registers hdfs once", node.nodeId()).isEqualTo(1);
                 assertThat(log).as("%s loads the hdfs exchange manager", node.nodeId()).contains("Loaded exchange manager hdfs");
+                assertThat(log).as("%s made Spoolex's HDFS storage", node.nodeId()).contains("Spool storage: HDFS through Hadoop's client, fs.defaultFS " + hdfs.uri());
             }
 
             QueryResult result = cluster.client().execute(QUERY);
             assertThat(result.rows()).hasSize(3);
-            assertThat(namenodeCreateFileOps()).as("files the query spooled to HDFS").isGreaterThan(createdBefore);
+            assertThat(hdfs.createdFiles("/server-spool/")).as("files the query spooled to HDFS").isGreaterThan(createdBefore);
             // its exchanges closed with the query: nothing of it stays in HDFS
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (storedFiles(client) > 0 && System.nanoTime() < deadline) {
@@ -104,16 +101,6 @@ public class BothArchivesServerIT
             return 0;
         }
         return client.getContentSummary(spool).getFileCount();
-    }
-
-    /**
-     * Files created in HDFS since the namenode started (the namenode runs in this JVM).
-     */
-    private static long namenodeCreateFileOps()
-            throws Exception
-    {
-        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        return ((Number) server.getAttribute(new ObjectName("Hadoop:service=NameNode,name=NameNodeActivity"), "CreateFileOps")).longValue();
     }
 
     private static int count(String text, String fragment)
