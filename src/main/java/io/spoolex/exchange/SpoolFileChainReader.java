@@ -20,6 +20,7 @@ import io.spoolex.format.ExchangeKey;
 import io.spoolex.format.PageAssembler;
 import io.spoolex.format.SpoolFileDecoder;
 import io.spoolex.format.SpoolFileId;
+import io.spoolex.metrics.SpoolMetrics;
 import io.spoolex.metrics.SpoolexStats;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolStorage;
@@ -32,6 +33,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 
 import static com.google.common.base.Throwables.throwIfUnchecked;
+import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -52,6 +54,7 @@ final class SpoolFileChainReader
 
     private final SpoolStorage storage;
     private final SpoolexStats stats;
+    private final SpoolMetrics metrics;
     private final int maxPageBytes;
     private final int readBytes;
     private final long readAheadBytes;
@@ -66,10 +69,11 @@ final class SpoolFileChainReader
     private long pageBytes;
     private boolean closed;
 
-    SpoolFileChainReader(SpoolStorage storage, SpoolexStats stats, ReadBufferPool buffers, List<SourceFile> files, int maxPageBytes, int readBytes)
+    SpoolFileChainReader(SpoolStorage storage, SpoolexStats stats, SpoolMetrics metrics, ReadBufferPool buffers, List<SourceFile> files, int maxPageBytes, int readBytes)
     {
         this.storage = requireNonNull(storage, "storage is null");
         this.stats = requireNonNull(stats, "stats is null");
+        this.metrics = requireNonNull(metrics, "metrics is null");
         this.buffers = requireNonNull(buffers, "buffers is null");
         this.filesToOpen = new ArrayDeque<>(files);
         this.maxPageBytes = maxPageBytes;
@@ -92,14 +96,20 @@ final class SpoolFileChainReader
             requestMore();
             FileState file = chunk.file();
             stats.getSourceStorageBytes().update(data.length());
+            metrics.add(SpoolMetrics.STORED_BYTES, data.length());
+            long cpuStart = SpoolMetrics.currentThreadCpuNanos();
             file.decoder().decode(data, file.assembler());
+            metrics.addNanos(SpoolMetrics.CODEC_CPU_TIME, SpoolMetrics.currentThreadCpuNanos() - cpuStart);
             buffers.release(data.byteArray());
             if (chunk.lastOfFile()) {
                 file.decoder().finish();
                 file.assembler().finish();
                 file.reader().close();
                 stats.getFilesRead().update(1);
-                stats.getSourcePageBytes().update(file.decoder().rawBytes() - file.assembler().pages() * Integer.BYTES);
+                long filePageBytes = file.decoder().rawBytes() - file.assembler().pages() * Integer.BYTES;
+                stats.getSourcePageBytes().update(filePageBytes);
+                metrics.add(SpoolMetrics.FILES, 1);
+                metrics.add(SpoolMetrics.PAGE_BYTES, filePageBytes);
             }
         }
         Slice page = pages.pollFirst();
@@ -188,7 +198,13 @@ final class SpoolFileChainReader
             int length = (int) (remaining <= readBytes + readBytes / 2 ? remaining : readBytes);
             boolean last = requestOffset + length == requesting.file().fileBytes();
             Slice target = Slices.wrappedBuffer(buffers.take(length), 0, length);
-            inFlight.addLast(new Chunk(requesting, requesting.reader().read(requestOffset, target), target, last));
+            long start = System.nanoTime();
+            ListenableFuture<Void> read = requesting.reader().read(requestOffset, target);
+            read.addListener(() -> {
+                metrics.add(SpoolMetrics.STORAGE_REQUESTS, 1);
+                metrics.addNanos(SpoolMetrics.STORAGE_TIME, System.nanoTime() - start);
+            }, directExecutor());
+            inFlight.addLast(new Chunk(requesting, read, target, last));
             inFlightBytes += length;
             requestOffset += length;
             if (last) {

@@ -23,6 +23,7 @@ import io.spoolex.exchange.SpoolexSourceHandle.AttemptFiles;
 import io.spoolex.exchange.SpoolexSourceHandle.FileRef;
 import io.spoolex.format.AttemptManifest;
 import io.spoolex.format.ExchangeKey;
+import io.spoolex.metrics.SpoolMetrics;
 import io.spoolex.metrics.SpoolexStats;
 import io.spoolex.storage.SpoolStorage;
 import io.trino.spi.TrinoException;
@@ -33,6 +34,7 @@ import io.trino.spi.exchange.ExchangeSinkHandle;
 import io.trino.spi.exchange.ExchangeSinkInstanceHandle;
 import io.trino.spi.exchange.ExchangeSourceHandle;
 import io.trino.spi.exchange.ExchangeSourceHandleSource;
+import io.trino.spi.metrics.Metrics;
 
 import java.net.URI;
 import java.util.ArrayList;
@@ -68,6 +70,7 @@ public class SpoolexExchange
     private final ExchangeContext context;
     private final SpoolStorage storage;
     private final SpoolexStats stats;
+    private final SpoolMetrics metrics = SpoolMetrics.forExchange();
     private final List<URI> baseDirectories;
     private final int baseDirectoryOffset;
     private final int outputPartitionCount;
@@ -206,10 +209,13 @@ public class SpoolexExchange
     private ListenableFuture<AttemptManifest> readManifest(int taskPartitionId, int attemptId)
     {
         URI location = SpoolLayout.manifest(SpoolLayout.attemptDirectory(taskPartitionDirectory(taskPartitionId), attemptId));
+        long start = System.nanoTime();
         ListenableFuture<AttemptManifest> manifest = Futures.transform(
                 storage.getFile(location),
                 data -> {
                     stats.getManifestsRead().update(1);
+                    metrics.add(SpoolMetrics.ATTEMPTS_COMMITTED, 1);
+                    metrics.addNanos(SpoolMetrics.STORAGE_TIME, System.nanoTime() - start);
                     return AttemptManifest.deserialize(data, location.toString(), exchangeId(), taskPartitionId, attemptId, key);
                 },
                 executor);
@@ -308,8 +314,19 @@ public class SpoolexExchange
 
         SpoolexSourceHandle build()
         {
+            metrics.add(SpoolMetrics.SOURCE_HANDLES, 1);
+            for (AttemptFiles attempt : attempts) {
+                metrics.add(SpoolMetrics.FILES, attempt.files().size());
+                attempt.files().forEach(file -> metrics.add(SpoolMetrics.STORED_BYTES, file.fileBytes()));
+            }
             return new SpoolexSourceHandle(exchangeId(), partition, key, attempts);
         }
+    }
+
+    @Override
+    public Metrics getMetrics()
+    {
+        return metrics.snapshot();
     }
 
     @Override

@@ -29,6 +29,7 @@ import io.spoolex.format.AttemptManifest;
 import io.spoolex.format.SpoolFileEncoder;
 import io.spoolex.format.SpoolFileFormat;
 import io.spoolex.format.SpoolFileId;
+import io.spoolex.metrics.SpoolMetrics;
 import io.spoolex.metrics.SpoolexStats;
 import io.spoolex.storage.SpoolFileWriter;
 import io.spoolex.storage.SpoolStorage;
@@ -36,11 +37,13 @@ import io.spoolex.storage.StorageWriteLimits;
 import io.trino.spi.TrinoException;
 import io.trino.spi.exchange.ExchangeSink;
 import io.trino.spi.exchange.ExchangeSinkInstanceHandle;
+import io.trino.spi.metrics.Metrics;
 
 import java.net.URI;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -86,6 +89,7 @@ public class SpoolexSink
     private final int maxWritesPerFile;
     private final SinkBufferPool pool;
     private final AdaptiveCompression compression;
+    private final SpoolMetrics metrics = SpoolMetrics.forSink();
     private final AtomicReferenceArray<PartitionWriter> writers;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -237,6 +241,15 @@ public class SpoolexSink
     }
 
     /**
+     * What this sink spooled so far; the block counts and buffer waits arrive when it finishes or aborts.
+     */
+    @Override
+    public Optional<Metrics> getMetrics()
+    {
+        return Optional.of(metrics.snapshot());
+    }
+
+    /**
      * The most memory this sink has held at once.
      */
     public long getPeakMemoryUsage()
@@ -346,6 +359,9 @@ public class SpoolexSink
             stats.getBlocksCompressed().update(compression.compressedBlocks());
             stats.getBlocksStoredRaw().update(compression.rawBlocks() + compression.notTriedBlocks());
             stats.getBlocksNotTried().update(compression.notTriedBlocks());
+            metrics.add(SpoolMetrics.BUFFER_WAITS, pool.waits());
+            metrics.add(SpoolMetrics.BLOCKS_COMPRESSED, compression.compressedBlocks());
+            metrics.add(SpoolMetrics.BLOCKS_RAW, compression.rawBlocks() + compression.notTriedBlocks());
             try {
                 Futures.getDone(future);
                 result.complete(null);
@@ -552,7 +568,9 @@ public class SpoolexSink
             if (encoder.blockCount() == 0) {
                 written += encoder.writeHeader(buffer, 0);
             }
+            long cpuStart = SpoolMetrics.currentThreadCpuNanos();
             written += encoder.encodeBlock(source, offset, length, buffer, written);
+            metrics.addNanos(SpoolMetrics.CODEC_CPU_TIME, SpoolMetrics.currentThreadCpuNanos() - cpuStart);
             encodedBytes += written;
             int moved = 0;
             if (!encoded.isEmpty()) {
@@ -659,6 +677,9 @@ public class SpoolexSink
                 stats.getSinkPageBytes().update(pageBytes);
                 stats.getSinkStorageBytes().update(fileBytes);
                 stats.getFileStorageBytes().add(fileBytes);
+                metrics.add(SpoolMetrics.FILES, 1);
+                metrics.add(SpoolMetrics.PAGE_BYTES, pageBytes);
+                metrics.add(SpoolMetrics.STORED_BYTES, fileBytes);
                 return null;
             }, directExecutor());
             addExceptionCallback(done, SpoolexSink.this::recordFailure);
@@ -677,7 +698,12 @@ public class SpoolexSink
             encodedSlices.clear();
             encodedBytes = 0;
             lastBufferLength = 0;
-            write.addListener(() -> buffers.forEach(pool::release), directExecutor());
+            long start = System.nanoTime();
+            write.addListener(() -> {
+                metrics.add(SpoolMetrics.STORAGE_REQUESTS, 1);
+                metrics.addNanos(SpoolMetrics.STORAGE_TIME, System.nanoTime() - start);
+                buffers.forEach(pool::release);
+            }, directExecutor());
             addExceptionCallback(write, SpoolexSink.this::recordFailure);
         }
 

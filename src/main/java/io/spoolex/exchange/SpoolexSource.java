@@ -21,6 +21,7 @@ import io.spoolex.exchange.SpoolFileChainReader.SourceFile;
 import io.spoolex.exchange.SpoolexSourceHandle.AttemptFiles;
 import io.spoolex.exchange.SpoolexSourceHandle.FileRef;
 import io.spoolex.format.SpoolFileId;
+import io.spoolex.metrics.SpoolMetrics;
 import io.spoolex.metrics.SpoolexStats;
 import io.spoolex.storage.SpoolStorage;
 import io.trino.spi.TrinoException;
@@ -28,6 +29,7 @@ import io.trino.spi.exchange.ExchangeId;
 import io.trino.spi.exchange.ExchangeSource;
 import io.trino.spi.exchange.ExchangeSourceHandle;
 import io.trino.spi.exchange.ExchangeSourceOutputSelector;
+import io.trino.spi.metrics.Metrics;
 
 import java.net.URI;
 import java.util.ArrayDeque;
@@ -35,6 +37,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
@@ -60,6 +63,7 @@ public class SpoolexSource
     private final long coalesceBytes;
     @GuardedBy("this")
     private final ReadBufferPool buffers;
+    private final SpoolMetrics metrics = SpoolMetrics.forSource();
 
     @GuardedBy("this")
     private final Deque<Chain> awaitingSelection = new ArrayDeque<>();
@@ -249,6 +253,15 @@ public class SpoolexSource
         }
     }
 
+    /**
+     * What this source read so far.
+     */
+    @Override
+    public Optional<Metrics> getMetrics()
+    {
+        return Optional.of(metrics.snapshot());
+    }
+
     @Override
     public long getMemoryUsage()
     {
@@ -299,7 +312,7 @@ public class SpoolexSource
                 files.addAll(next.files());
                 bytes += next.fileBytes();
             }
-            readers.add(new SpoolFileChainReader(storage, stats, buffers, files, maxPageBytes, readBytes));
+            readers.add(new SpoolFileChainReader(storage, stats, metrics, buffers, files, maxPageBytes, readBytes));
         }
         if (nextReader >= readers.size()) {
             nextReader = 0;

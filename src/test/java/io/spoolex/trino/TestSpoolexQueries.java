@@ -18,11 +18,18 @@ import io.airlift.log.Logger;
 import io.airlift.units.Duration;
 import io.spoolex.trino.SpoolexQueryRunner.SpoolexCounters;
 import io.trino.Session;
+import io.trino.execution.QueryInfo;
+import io.trino.execution.StageInfo;
+import io.trino.execution.StagesInfo;
+import io.trino.operator.OperatorStats;
+import io.trino.spi.metrics.Count;
+import io.trino.spi.metrics.Metrics;
 import io.trino.testing.DistributedQueryRunner;
 import io.trino.testing.MaterializedResult;
 import io.trino.testing.QueryRunner.MaterializedResultWithPlan;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,6 +37,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static com.google.common.io.MoreFiles.deleteRecursively;
@@ -202,6 +210,41 @@ public class TestSpoolexQueries
             }
             spoolDirectory.awaitNothingOf(result.queryId().id(), CLEANUP_TIMEOUT);
         }
+    }
+
+    /**
+     * What each sink and source spooled reaches the query's statistics, as Trino shows them in EXPLAIN ANALYZE VERBOSE
+     * and the query's JSON: the sinks' metrics per stage as output buffer metrics, the sources' as the pipeline metrics
+     * of the exchange operators.
+     */
+    @Test
+    @Timeout(value = 5, unit = MINUTES)
+    public void testQueryStatsCarrySpoolMetrics()
+    {
+        MaterializedResultWithPlan result = queryRunner.executeWithPlan(session(Shape.AGGREGATION, "TASK"), Shape.AGGREGATION.sql);
+        QueryInfo query = queryRunner.getCoordinator().getQueryManager().getFullQueryInfo(result.queryId());
+        List<StageInfo> stages = StagesInfo.getAllStages(query.getStages());
+        assertThat(stages).hasSizeGreaterThan(1);
+
+        Metrics sinks = stages.stream().map(stage -> stage.stageStats().getOutputBufferMetrics()).reduce(Metrics.EMPTY, Metrics::mergeWith);
+        assertThat(count(sinks, "spoolex.sink.page-bytes")).as("page bytes the sinks spooled").isPositive();
+        assertThat(count(sinks, "spoolex.sink.stored-bytes")).as("bytes the sinks stored").isPositive();
+        assertThat(count(sinks, "spoolex.sink.files")).as("files the sinks wrote").isPositive();
+        assertThat(sinks.getMetrics()).containsKey("spoolex.sink.codec-cpu-time").containsKey("spoolex.sink.storage-time");
+
+        Metrics sources = query.getQueryStats().getOperatorSummaries().stream()
+                .filter(operator -> operator.getOperatorType().equals("ExchangeOperator"))
+                .map(OperatorStats::getPipelineMetrics)
+                .reduce(Metrics.EMPTY, Metrics::mergeWith);
+        assertThat(count(sources, "spoolex.source.page-bytes")).as("page bytes the sources read back").isPositive();
+        assertThat(count(sources, "spoolex.source.files")).as("files the sources read").isPositive();
+        assertThat(sources.getMetrics()).containsKey("spoolex.source.codec-cpu-time").containsKey("spoolex.source.storage-time");
+    }
+
+    private static long count(Metrics metrics, String name)
+    {
+        assertThat(metrics.getMetrics()).as("metrics of the query").containsKey(name);
+        return ((Count<?>) metrics.getMetrics().get(name)).getTotal();
     }
 
     private Session session(Shape shape, String retryPolicy)

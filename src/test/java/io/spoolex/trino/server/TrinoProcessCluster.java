@@ -54,7 +54,7 @@ public final class TrinoProcessCluster
         implements AutoCloseable
 {
     private static final String ENVIRONMENT = "spoolex_test";
-    private static final Duration STARTUP_TIMEOUT = Duration.ofMinutes(3);
+    private static final Duration STARTUP_TIMEOUT = Duration.ofMinutes(5);
 
     public record Node(String nodeId, boolean coordinator, int port, Path directory, Process process)
     {
