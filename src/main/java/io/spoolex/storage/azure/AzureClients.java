@@ -26,14 +26,11 @@ import com.azure.storage.common.policy.RetryPolicyType;
 import com.azure.storage.file.datalake.DataLakeFileSystemAsyncClient;
 import com.azure.storage.file.datalake.DataLakeServiceAsyncClient;
 import com.azure.storage.file.datalake.DataLakeServiceClientBuilder;
-import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.trino.spi.TrinoException;
 
 import java.net.URI;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -61,8 +58,7 @@ final class AzureClients
     private final String credentials;
     private final int maxTries;
 
-    @GuardedBy("this")
-    private final Map<String, BlobBatchAsyncClient> batchClients = new HashMap<>();
+    private final BlobBatchAsyncClient batchClient;
 
     AzureClients(AzureStorageConfig config, AzureStorageStats stats)
     {
@@ -117,6 +113,7 @@ final class AzureClients
             }
             this.blobService = blob.buildAsyncClient();
             this.dataLakeService = dataLake.buildAsyncClient();
+            this.batchClient = new BlobBatchClientBuilder(blobService).buildAsyncClient();
         }
         catch (RuntimeException e) {
             close();
@@ -140,11 +137,11 @@ final class AzureClients
     }
 
     /**
-     * A container-scoped batch client: a SAS for the container suffices for its batches.
+     * The account's batch client (service-scoped, as Trino's: Azurite serves no container-scoped batches).
      */
-    synchronized BlobBatchAsyncClient batch(String container)
+    BlobBatchAsyncClient batch()
     {
-        return batchClients.computeIfAbsent(container, name -> new BlobBatchClientBuilder(container(name)).buildAsyncClient());
+        return batchClient;
     }
 
     String accountName()

@@ -31,6 +31,7 @@ import com.google.common.collect.Lists;
 import com.google.common.collect.Sets;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.SettableFuture;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.inject.Inject;
 import io.airlift.concurrent.AsyncSemaphore;
@@ -46,8 +47,10 @@ import reactor.core.publisher.Mono;
 
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -101,6 +104,9 @@ public class AzureSpoolStorage
 
     @GuardedBy("this")
     private final Set<ListenableFuture<Void>> deletesInFlight = Sets.newIdentityHashSet();
+    // directory deletes in flight, by container and prefix
+    @GuardedBy("this")
+    private final Map<ListenableFuture<Void>, String> directoryDeletes = new IdentityHashMap<>();
 
     @Inject
     public AzureSpoolStorage(AzureStorageConfig config, AzureBaseDirectories baseDirectories, AzureStorageStats stats)
@@ -200,12 +206,40 @@ public class AzureSpoolStorage
         return deleted;
     }
 
+    /**
+     * Deletes the directory once the deletes in flight of the same, an enclosing or an enclosed directory are done
+     * (an exchange's close and its sinks' aborts do overlap): deleting the same blobs at once would only make some of
+     * the requests fail as "not found" (which the batch client logs as errors, one line per blob), while the later
+     * delete now finds only what was written since.
+     */
+    @SuppressWarnings("CollectionUndefinedEquality") // an identity map: a delete is removed as the same object
     private ListenableFuture<Void> deleteDirectory(AzureLocation directory)
     {
         if (directory.directoryPrefix().isEmpty()) {
             // spool directories always lie below a base directory; an empty path would be the whole container
             return immediateFailedFuture(storageError("delete", directory.toUri(), new IllegalArgumentException("refusing to delete a whole container")));
         }
+        String key = directory.container() + "/" + directory.directoryPrefix();
+        SettableFuture<Void> deleted = SettableFuture.create();
+        List<ListenableFuture<Void>> overlapping;
+        synchronized (this) {
+            overlapping = directoryDeletes.entrySet().stream()
+                    .filter(entry -> entry.getValue().startsWith(key) || key.startsWith(entry.getValue()))
+                    .map(Map.Entry::getKey)
+                    .collect(toImmutableList());
+            directoryDeletes.put(deleted, key);
+        }
+        deleted.addListener(() -> {
+            synchronized (this) {
+                directoryDeletes.remove(deleted);
+            }
+        }, directExecutor());
+        deleted.setFuture(Futures.whenAllComplete(overlapping).callAsync(() -> deleteNow(directory), directExecutor()));
+        return deleted;
+    }
+
+    private ListenableFuture<Void> deleteNow(AzureLocation directory)
+    {
         return switch (namespace) {
             case FLAT -> AzureFailures.call("delete", directory, clients.maxTries(), () -> deleteByPrefix(directory));
             case HIERARCHICAL -> deleteHierarchicalDirectory(directory);
@@ -233,11 +267,11 @@ public class AzureSpoolStorage
     private Mono<Void> deleteBatch(AzureLocation directory, List<String> names)
     {
         return Mono.defer(() -> {
-            BlobBatchAsyncClient batchClient = clients.batch(directory.container());
+            BlobBatchAsyncClient batchClient = clients.batch();
             BlobBatch batch = batchClient.getBlobBatch();
             List<Response<Void>> responses = new ArrayList<>(names.size());
             for (String name : names) {
-                responses.add(batch.deleteBlob(directory.container(), name, DeleteSnapshotsOptionType.INCLUDE, null));
+                responses.add(batch.deleteBlob(clients.container(directory.container()).getBlobAsyncClient(name).getBlobUrl(), DeleteSnapshotsOptionType.INCLUDE, null));
             }
             // each blob's answer is looked at on its own: one that is already gone is deleted all the same
             return batchClient.submitBatchWithResponse(batch, false).then(Mono.defer(() -> {
