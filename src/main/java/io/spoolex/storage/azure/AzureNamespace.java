@@ -63,6 +63,7 @@ enum AzureNamespace
 
     private static AzureNamespace of(AzureClients clients, AzureLocation directory)
     {
+        checkContainerExists(clients, directory);
         try {
             // Get Account Information on the container: x-ms-is-hns-enabled
             StorageAccountInfo info = clients.container(directory.container()).getAccountInfo().block(DETECTION_TIMEOUT);
@@ -86,6 +87,29 @@ enum AzureNamespace
         }
         catch (RuntimeException e) {
             throw failure(directory, clients, AzureFailures.unwrap(e));
+        }
+    }
+
+    /**
+     * A missing container fails the start rather than every task that writes to it. (A caller that may not read the
+     * container's properties is not refused for that: its writes tell.)
+     */
+    private static void checkContainerExists(AzureClients clients, AzureLocation directory)
+    {
+        Boolean exists;
+        try {
+            exists = clients.container(directory.container()).exists().block(DETECTION_TIMEOUT);
+        }
+        catch (RuntimeException e) {
+            Throwable cause = AzureFailures.unwrap(e);
+            if (AzureFailures.statusCode(cause) == 403) {
+                log.debug("Not allowed to read the properties of container %s; not checking that it exists", directory.container());
+                return;
+            }
+            throw failure(directory, clients, cause);
+        }
+        if (!Boolean.TRUE.equals(exists)) {
+            throw new TrinoException(CONFIGURATION_INVALID, "Invalid configuration: %s: container %s of %s does not exist".formatted(PROPERTY, directory.container(), directory));
         }
     }
 
