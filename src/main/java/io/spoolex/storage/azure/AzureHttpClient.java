@@ -411,7 +411,9 @@ final class AzureHttpClient
             extends Response
     {
         private final Flux<ByteBuffer> body;
-        private final AtomicBoolean subscribed = new AtomicBoolean();
+        // the JDK's body publisher takes one subscriber: the first gets the body, any later one (the SDK's retry
+        // policy drains an answer it already closed) nothing
+        private final AtomicBoolean taken = new AtomicBoolean();
 
         StreamingResponse(HttpRequest request, java.net.http.HttpResponse<Flow.Publisher<List<ByteBuffer>>> response, Runnable release)
         {
@@ -430,10 +432,7 @@ final class AzureHttpClient
         @Override
         public Flux<ByteBuffer> getBody()
         {
-            return Flux.defer(() -> {
-                subscribed.set(true);
-                return body;
-            });
+            return Flux.defer(() -> taken.compareAndSet(false, true) ? body : Flux.empty());
         }
 
         @Override
@@ -445,7 +444,7 @@ final class AzureHttpClient
         @Override
         public void close()
         {
-            if (subscribed.compareAndSet(false, true)) {
+            if (taken.compareAndSet(false, true)) {
                 // nobody will read the body: cancel it, which closes the connection and hands the slot back
                 body.subscribe(_ -> {}, _ -> {}).dispose();
             }
