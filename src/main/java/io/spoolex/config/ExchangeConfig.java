@@ -51,6 +51,7 @@ public class ExchangeConfig
     private boolean encryptionEnabled = true;
     private CompressionCodec spoolCompressionCodec;
     private Boolean compressionEnabled;
+    private StartupCheckMode startupCheck = StartupCheckMode.WARN;
 
     public List<String> getBaseDirectories()
     {
@@ -269,5 +270,19 @@ public class ExchangeConfig
             return true;
         }
         return compressionEnabled == (spoolCompressionCodec != CompressionCodec.NONE);
+    }
+
+    @NotNull
+    public StartupCheckMode getStartupCheck()
+    {
+        return startupCheck;
+    }
+
+    @Config("exchange.startup-check")
+    @ConfigDescription("Probe every base directory (write, read back, delete a small object) when the exchange manager starts: WARN logs a failure and starts, FAIL stops the start, OFF skips the probe")
+    public ExchangeConfig setStartupCheck(StartupCheckMode startupCheck)
+    {
+        this.startupCheck = startupCheck;
+        return this;
     }
 }

@@ -16,6 +16,8 @@ package io.spoolex.exchange;
 import com.google.common.collect.ImmutableList;
 import com.google.inject.Injector;
 import io.airlift.bootstrap.Bootstrap;
+import io.airlift.log.Logger;
+import io.spoolex.SpoolexVersion;
 import io.spoolex.metrics.SpoolexJmxModule;
 import io.spoolex.storage.SpoolStorageBackend;
 import io.trino.spi.exchange.ExchangeManager;
@@ -37,6 +39,8 @@ import static java.util.Objects.requireNonNull;
 public class SpoolexExchangeManagerFactory
         implements ExchangeManagerFactory
 {
+    private static final Logger log = Logger.get(SpoolexExchangeManagerFactory.class);
+
     private final String name;
     private final List<SpoolStorageBackend> backends;
 
@@ -70,7 +74,16 @@ public class SpoolexExchangeManagerFactory
                     .disableSystemProperties()
                     .setRequiredConfigurationProperties(config)
                     .initialize();
-            return injector.getInstance(SpoolexExchangeManager.class);
+            SpoolexExchangeManager manager = injector.getInstance(SpoolexExchangeManager.class);
+            try {
+                injector.getInstance(StorageHealth.class).failStartIfUnhealthy();
+            }
+            catch (RuntimeException e) {
+                manager.shutdown();
+                throw e;
+            }
+            log.info("Spoolex %s: exchange manager %s started: %s", SpoolexVersion.current(), name, manager.describe());
+            return manager;
         }
         catch (RuntimeException e) {
             // beans exported before the failure would otherwise stay, stale, under the names a working manager needs
