@@ -13,18 +13,25 @@
  */
 package io.spoolex.storage.azure;
 
+import com.azure.core.exception.ClientAuthenticationException;
 import com.azure.core.exception.HttpResponseException;
 import com.azure.core.http.HttpHeaderName;
+import com.azure.identity.CredentialUnavailableException;
 import com.azure.storage.blob.models.BlobStorageException;
 import com.azure.storage.file.datalake.models.DataLakeStorageException;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.SettableFuture;
+import io.spoolex.storage.SpoolStorage.StorageOperation;
 import io.spoolex.storage.StorageErrors;
 import io.trino.spi.TrinoException;
 import reactor.core.Disposable;
 import reactor.core.Exceptions;
 import reactor.core.publisher.Mono;
 
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.net.http.HttpConnectTimeoutException;
+import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
@@ -32,6 +39,7 @@ import java.util.function.Supplier;
 import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
 import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
 import static io.spoolex.SpoolexErrorCode.SPOOL_STORAGE_ERROR;
+import static io.spoolex.config.BaseDirectories.PROPERTY;
 
 final class AzureFailures
 {
@@ -89,6 +97,58 @@ final class AzureFailures
             return new TrinoException(SPOOL_STORAGE_ERROR, "Failed to %s %s: Azure Storage answered %s%s".formatted(action, location, status, errorCode == null ? "" : " " + errorCode), cause);
         }
         return StorageErrors.storageError(action, location.toUri(), cause);
+    }
+
+    /**
+     * For an operator: Azure's error code and status, and the permission or setting most likely missing. Never a
+     * secret: the SDK's message is left out (it may quote request URLs, SAS included). The location is null when it is
+     * not an Azure location.
+     */
+    static String diagnose(StorageOperation operation, AzureLocation location, Throwable failure)
+    {
+        Throwable cause = unwrap(failure);
+        while (cause instanceof TrinoException && cause.getCause() != null) {
+            cause = unwrap(cause.getCause());
+        }
+        if (cause instanceof HttpResponseException response && response.getResponse() != null) {
+            int status = response.getResponse().getStatusCode();
+            String code = Optional.ofNullable(errorCode(response)).orElse("HTTP " + status);
+            String container = location == null ? "the container" : "container %s".formatted(location.container());
+            String hint = switch (code) {
+                case "AuthorizationPermissionMismatch" -> "the identity probably lacks %s on %s (the role Storage Blob Data Contributor covers it)".formatted(permission(operation), container);
+                case "AuthorizationFailure" -> "the request was refused: a SAS without %s, or the account's firewall or network rules do not admit this node".formatted(permission(operation));
+                case "AuthorizationResourceTypeMismatch" -> "the account SAS lacks the resource types container and object (srt=co)";
+                case "AuthorizationServiceMismatch" -> "the SAS does not cover the blob service (ss=b)";
+                case "AuthorizationProtocolMismatch" -> "the SAS allows HTTPS only: use https in the connection string or endpoint";
+                case "AuthorizationSourceIPMismatch" -> "the SAS does not admit this node's IP address";
+                case "AuthenticationFailed", "InvalidAuthenticationInfo", "NoAuthenticationInformation" -> "the credentials are not accepted: a wrong account key or an expired SAS in %s, a token of another tenant, or a clock more than 15 minutes off".formatted(AzureStorageConfig.CONNECTION_STRING + " or " + AzureStorageConfig.ENDPOINT);
+                case "ContainerNotFound" -> "%s does not exist in the account of %s: create it, or correct %s".formatted(container, AzureStorageConfig.CONNECTION_STRING + " or " + AzureStorageConfig.ENDPOINT, PROPERTY);
+                case "AccountIsDisabled" -> "the storage account is disabled";
+                case "ServerBusy", "OperationTimedOut", "InternalError", "TooManyRequests" -> "the account is throttling or failing after all %s attempts: retry later, or spread the load over more accounts".formatted(AzureStorageConfig.MAX_ERROR_RETRIES);
+                default -> status == 403 ? "the identity probably lacks %s on %s".formatted(permission(operation), container) : "";
+            };
+            return "Azure Storage %s (HTTP %s)%s".formatted(code, status, hint.isEmpty() ? "" : ": " + hint);
+        }
+        if (cause instanceof ClientAuthenticationException || cause instanceof CredentialUnavailableException) {
+            return "Azure credentials unavailable (%s): the default Azure credential chain found no usable identity (managed identity, workload identity, AZURE_* environment variables, Azure CLI login); or set %s"
+                    .formatted(cause.getClass().getSimpleName(), AzureStorageConfig.CONNECTION_STRING);
+        }
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof UnknownHostException || t instanceof ConnectException || t instanceof HttpConnectTimeoutException) {
+                return "Azure Storage unreachable (%s): check the blob endpoint of %s and the network".formatted(t.getClass().getSimpleName(), AzureStorageConfig.CONNECTION_STRING + " or " + AzureStorageConfig.ENDPOINT);
+            }
+        }
+        return "%s: %s".formatted(cause.getClass().getSimpleName(), cause.getMessage());
+    }
+
+    private static String permission(StorageOperation operation)
+    {
+        return switch (operation) {
+            case WRITE -> "write permission (Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write; SAS w, c, a)";
+            case READ -> "read permission (…/blobs/read; SAS r)";
+            case DELETE -> "delete permission (…/blobs/delete; SAS d)";
+            case LIST -> "list permission (…/blobs/read at container scope; SAS l)";
+        };
     }
 
     /**

@@ -16,6 +16,7 @@ package io.spoolex.storage.azure;
 import com.azure.core.exception.HttpResponseException;
 import com.azure.storage.blob.models.StorageAccountInfo;
 import io.airlift.log.Logger;
+import io.spoolex.storage.SpoolStorage.StorageOperation;
 import io.trino.spi.TrinoException;
 
 import java.time.Duration;
@@ -116,6 +117,10 @@ enum AzureNamespace
     private static TrinoException failure(AzureLocation directory, AzureClients clients, Throwable cause)
     {
         TrinoException translated = AzureFailures.translate("find out the namespace kind (flat or hierarchical) of", directory, clients.maxTries(), cause);
-        return new TrinoException(CONFIGURATION_INVALID, "Invalid configuration: %s: %s".formatted(PROPERTY, translated.getMessage()), cause);
+        // with the startup check's hint: this question is answered before the check can run
+        return new TrinoException(CONFIGURATION_INVALID, "Invalid configuration: %s: %s (%s)".formatted(
+                PROPERTY,
+                translated.getMessage(),
+                AzureFailures.diagnose(StorageOperation.LIST, directory, cause)), cause);
     }
 }

@@ -375,6 +375,19 @@ public class AzureSpoolStorage
     }
 
     @Override
+    public String diagnose(StorageOperation operation, URI location, Throwable failure)
+    {
+        AzureLocation azureLocation;
+        try {
+            azureLocation = AzureLocation.of(location);
+        }
+        catch (IllegalArgumentException e) {
+            azureLocation = null;
+        }
+        return AzureFailures.diagnose(operation, azureLocation, failure);
+    }
+
+    @Override
     public String toString()
     {
         return "AzureSpoolStorage{%s, namespace=%s, blockBytes=%s}".formatted(clients, namespace, blockBytes);

@@ -18,11 +18,14 @@ import com.google.common.util.concurrent.ListenableFuture;
 import io.airlift.slice.Slices;
 import io.airlift.units.Duration;
 import io.spoolex.SpoolexErrorCode;
+import io.spoolex.exchange.ExchangeTestKit;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileStatus;
 import io.spoolex.storage.SpoolFileWriter;
+import io.spoolex.storage.SpoolStorage.StorageOperation;
 import io.spoolex.storage.s3.RecordingHttpRelay;
 import io.trino.spi.TrinoException;
+import io.trino.spi.exchange.ExchangeManagerContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -49,6 +52,7 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * What the Azure backend sends and how it copes, at the request level: retries with backoff of throttling and server
@@ -372,6 +376,43 @@ public class TestAzureStorage
     {
         assertThat(storage(relayConfig(3), new AzureStorageStats(), base()).namespace()).isEqualTo(AzureNamespace.FLAT);
         assertThat(count(AzureOperation.GET_ACCOUNT_INFORMATION)).isEqualTo(1);
+    }
+
+    @Test
+    public void testStartupCheckNamesTheMissingPermission()
+    {
+        // writes refused as for an identity without a data role: the startup check (FAIL) stops the start, naming the
+        // directory, the operation, Azure's error code and the permission
+        relay.answer(request -> AzureRequests.operation(request) == AzureOperation.PUT_BLOB, 1000, 403, "Forbidden", "AuthorizationPermissionMismatch");
+        String directory = base() + "startup-check/";
+        Map<String, String> properties = Map.of(
+                "exchange.base-directories", directory,
+                "exchange.azure.connection-string", AzuriteServer.connectionString(URI.create(relay.endpoint() + "/" + AzuriteServer.ACCOUNT)),
+                "exchange.azure.max-error-retries", "1",
+                "exchange.startup-check", "FAIL");
+        assertThatThrownBy(() -> ExchangeTestKit.filesystemFactory().create(properties, new ExchangeManagerContext() {}).shutdown())
+                .hasStackTraceContaining("write " + directory)
+                .hasStackTraceContaining("Azure Storage AuthorizationPermissionMismatch (HTTP 403): the identity probably lacks write permission")
+                .hasStackTraceContaining("Storage Blob Data Contributor");
+    }
+
+    @Test
+    public void testDiagnoses()
+    {
+        AzureSpoolStorage storage = storage(relayConfig(1), new AzureStorageStats(), base());
+        URI file = directory().resolve("diagnosed.spool");
+        relay.answer(request -> AzureRequests.operation(request) == AzureOperation.GET_BLOB, 1000, 403, "Forbidden", "AuthenticationFailed");
+        Throwable refused = catchThrowable(() -> await(storage.getFile(file)));
+        assertThat(storage.diagnose(StorageOperation.READ, file, refused))
+                .startsWith("Azure Storage AuthenticationFailed (HTTP 403): the credentials are not accepted")
+                .doesNotContain(AzuriteServer.ACCOUNT_KEY);
+        relay.answer(request -> AzureRequests.operation(request) == AzureOperation.LIST_BLOBS, 1000, 403, "Forbidden", "AuthorizationResourceTypeMismatch");
+        Throwable listing = catchThrowable(() -> await(storage.listFiles(file.resolve("./"))));
+        assertThat(storage.diagnose(StorageOperation.LIST, file, listing)).contains("AuthorizationResourceTypeMismatch (HTTP 403)").contains("srt=co");
+        // a container that does not exist, on Azurite itself
+        URI missing = URI.create("abfs://spoolex-no-such-container@%s.dfs.core.windows.net/spool/x.spool".formatted(AzuriteServer.ACCOUNT));
+        Throwable notFound = catchThrowable(() -> await(storage.putFile(missing, List.of(Slices.wrappedBuffer(new byte[1])))));
+        assertThat(storage.diagnose(StorageOperation.WRITE, missing, notFound)).startsWith("Azure Storage ContainerNotFound (HTTP 404): container spoolex-no-such-container does not exist");
     }
 
     private static <T> T await(ListenableFuture<T> future)
