@@ -15,6 +15,7 @@ package io.spoolex;
 
 import com.google.common.collect.ImmutableList;
 import io.spoolex.exchange.SpoolexExchangeManagerFactory;
+import io.spoolex.storage.azure.AzureStorageBackend;
 import io.spoolex.storage.local.LocalStorageBackend;
 import io.spoolex.storage.s3.S3StorageBackend;
 import io.trino.spi.Plugin;
@@ -22,7 +23,8 @@ import io.trino.spi.exchange.ExchangeManagerFactory;
 
 /**
  * The Trino plugin of {@code plugin/exchange-filesystem/}: registers the {@code filesystem} exchange manager with
- * the storage backends it offers (local and shared file systems; S3, S3-compatible stores and GCS through its S3 API).
+ * the storage backends it offers (local and shared file systems; S3, S3-compatible stores and GCS through its S3 API; Azure Blob Storage and
+ * ADLS Gen2).
  */
 public class SpoolexPlugin
         implements Plugin
@@ -32,6 +34,6 @@ public class SpoolexPlugin
     @Override
     public Iterable<ExchangeManagerFactory> getExchangeManagerFactories()
     {
-        return ImmutableList.of(new SpoolexExchangeManagerFactory(FILESYSTEM_FACTORY, ImmutableList.of(new LocalStorageBackend(), new S3StorageBackend())));
+        return ImmutableList.of(new SpoolexExchangeManagerFactory(FILESYSTEM_FACTORY, ImmutableList.of(new LocalStorageBackend(), new S3StorageBackend(), new AzureStorageBackend())));
     }
 }

@@ -38,6 +38,7 @@ public class PluginArchivesIT
         assertThat(archive.pluginName()).isEqualTo("exchange-filesystem");
         assertThat(names(archive.files())).noneMatch(name -> name.startsWith("org.apache.hadoop"));
         assertThat(names(archive.files())).anyMatch(name -> name.startsWith("software.amazon.awssdk_s3-"));
+        assertThat(names(archive.files())).anyMatch(name -> name.startsWith("com.azure_azure-storage-blob-"));
         LoadedPlugin plugin = archive.load();
         assertThat(plugin.exchangeManagerFactories()).extracting(ExchangeManagerFactory::getName).containsExactly("filesystem");
         assertThatThrownBy(() -> plugin.loadClass("org.apache.hadoop.fs.FileSystem")).hasMessageContaining("is not visible");
@@ -50,6 +51,8 @@ public class PluginArchivesIT
         assertThat(archive.pluginName()).isEqualTo("exchange-hdfs");
         assertThat(names(archive.files())).contains("org.apache.hadoop_hadoop-client-api-3.5.0.jar", "org.apache.hadoop_hadoop-client-runtime-3.5.0.jar");
         assertThat(names(archive.files())).noneMatch(name -> name.startsWith("software.amazon") || name.startsWith("io.netty"));
+        // nor the Azure SDK, which only the filesystem exchange manager's abfs:// storage uses
+        assertThat(names(archive.files())).noneMatch(name -> name.startsWith("com.azure") || name.startsWith("com.microsoft.azure") || name.startsWith("io.projectreactor"));
         LoadedPlugin plugin = archive.load();
         assertThat(plugin.exchangeManagerFactories()).extracting(ExchangeManagerFactory::getName).containsExactly("hdfs");
         assertThat(plugin.loadClass("org.apache.hadoop.fs.FileSystem").getClassLoader()).isSameAs(plugin.classLoader());

@@ -91,6 +91,9 @@ public final class RecordingHttpRelay
     private final List<Request> requests = new ArrayList<>();
     private final AtomicInteger throttleBudget = new AtomicInteger();
     private volatile Predicate<Request> throttled = _ -> false;
+    private volatile int injectedStatus = 503;
+    private volatile String injectedReason = "Slow Down";
+    private volatile String injectedErrorCode = "SlowDown";
     private volatile boolean closed;
 
     public RecordingHttpRelay(URI upstream)
@@ -125,6 +128,18 @@ public final class RecordingHttpRelay
      */
     public void throttle(Predicate<Request> which, int count)
     {
+        answer(which, count, 503, "Slow Down", "SlowDown");
+    }
+
+    /**
+     * Answers the next {@code count} requests that match with this status and an XML error of this code (the form
+     * of S3's and Azure Storage's errors) instead of passing them on.
+     */
+    public void answer(Predicate<Request> which, int count, int status, String reason, String errorCode)
+    {
+        injectedStatus = status;
+        injectedReason = reason;
+        injectedErrorCode = errorCode;
         throttleBudget.set(count);
         throttled = which;
     }
@@ -181,8 +196,10 @@ public final class RecordingHttpRelay
                 }
                 if (throttled.test(request) && throttleBudget.getAndUpdate(budget -> Math.max(0, budget - 1)) > 0) {
                     skipBody(request, fromClient);
-                    byte[] body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>relay</RequestId></Error>".getBytes(UTF_8);
-                    String response = "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: " + body.length + "\r\nx-amz-request-id: relay\r\n\r\n";
+                    String errorCode = injectedErrorCode;
+                    byte[] body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + errorCode + "</Code><Message>Please reduce your request rate.</Message><RequestId>relay</RequestId></Error>").getBytes(UTF_8);
+                    String response = "HTTP/1.1 " + injectedStatus + " " + injectedReason + "\r\nContent-Type: application/xml\r\nContent-Length: " + body.length
+                            + "\r\nx-amz-request-id: relay\r\nx-ms-request-id: relay\r\nx-ms-error-code: " + errorCode + "\r\n\r\n";
                     synchronized (toClient) {
                         toClient.write(response.getBytes(ISO_8859_1));
                         toClient.write(body);

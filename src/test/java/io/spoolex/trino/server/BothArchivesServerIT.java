@@ -78,6 +78,10 @@ public class BothArchivesServerIT
             QueryResult result = cluster.client().execute(QUERY);
             assertThat(result.rows()).hasSize(3);
             assertThat(hdfs.createdFiles("/server-spool/")).as("files the query spooled to HDFS").isGreaterThan(createdBefore);
+            // the metrics of Spoolex's sinks and sources went from the workers' plugin class loaders through the
+            // engine's JSON to the coordinator's query statistics
+            String queryInfo = cluster.client().queryInfo(result.queryId()).toString();
+            assertThat(queryInfo).contains("\"spoolex.sink.page-bytes\"").contains("\"spoolex.source.page-bytes\"");
             // its exchanges closed with the query: nothing of it stays in HDFS
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (storedFiles(client) > 0 && System.nanoTime() < deadline) {
