@@ -16,11 +16,14 @@ package io.spoolex.exchange;
 import com.google.common.util.concurrent.ListenableFuture;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
 import io.spoolex.format.ExchangeKey;
 import io.spoolex.format.PageAssembler;
 import io.spoolex.format.SpoolFileDecoder;
 import io.spoolex.format.SpoolFileId;
 import io.spoolex.metrics.SpoolMetrics;
+import io.spoolex.metrics.SpoolTracing;
 import io.spoolex.metrics.SpoolexStats;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolStorage;
@@ -48,13 +51,14 @@ final class SpoolFileChainReader
 
     record SourceFile(URI location, SpoolFileId id, Optional<ExchangeKey> key, long fileBytes, long dataBytes, int checksum) {}
 
-    private record FileState(SourceFile file, SpoolFileReader reader, SpoolFileDecoder decoder, PageAssembler assembler) {}
+    private record FileState(SourceFile file, SpoolFileReader reader, SpoolFileDecoder decoder, PageAssembler assembler, Span span) {}
 
     private record Chunk(FileState file, ListenableFuture<Void> read, Slice data, boolean lastOfFile) {}
 
     private final SpoolStorage storage;
     private final SpoolexStats stats;
     private final SpoolMetrics metrics;
+    private final Tracer tracer;
     private final int maxPageBytes;
     private final int readBytes;
     private final long readAheadBytes;
@@ -69,11 +73,12 @@ final class SpoolFileChainReader
     private long pageBytes;
     private boolean closed;
 
-    SpoolFileChainReader(SpoolStorage storage, SpoolexStats stats, SpoolMetrics metrics, ReadBufferPool buffers, List<SourceFile> files, int maxPageBytes, int readBytes)
+    SpoolFileChainReader(SpoolStorage storage, SpoolexStats stats, SpoolMetrics metrics, Tracer tracer, ReadBufferPool buffers, List<SourceFile> files, int maxPageBytes, int readBytes)
     {
         this.storage = requireNonNull(storage, "storage is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.metrics = requireNonNull(metrics, "metrics is null");
+        this.tracer = requireNonNull(tracer, "tracer is null");
         this.buffers = requireNonNull(buffers, "buffers is null");
         this.filesToOpen = new ArrayDeque<>(files);
         this.maxPageBytes = maxPageBytes;
@@ -105,6 +110,7 @@ final class SpoolFileChainReader
                 file.decoder().finish();
                 file.assembler().finish();
                 file.reader().close();
+                file.span().end();
                 stats.getFilesRead().update(1);
                 long filePageBytes = file.decoder().rawBytes() - file.assembler().pages() * Integer.BYTES;
                 stats.getSourcePageBytes().update(filePageBytes);
@@ -158,6 +164,8 @@ final class SpoolFileChainReader
         pageBytes = 0;
         for (Chunk chunk : inFlight) {
             chunk.file().reader().close();
+            // a file left before its end (the engine stopped reading): its span ends here; ending one twice is a no-op
+            chunk.file().span().end();
             // a cancelled transfer may still write to the buffer: it is not reused
             buffers.abandon(chunk.data().byteArray());
         }
@@ -165,6 +173,7 @@ final class SpoolFileChainReader
         inFlightBytes = 0;
         if (requesting != null) {
             requesting.reader().close();
+            requesting.span().end();
             requesting = null;
         }
         filesToOpen.clear();
@@ -189,7 +198,11 @@ final class SpoolFileChainReader
                         next,
                         storage.openFile(next.location(), next.fileBytes()),
                         new SpoolFileDecoder(name, next.id(), next.key(), next.fileBytes(), next.checksum()),
-                        new PageAssembler(name, maxPageBytes, this::addPage));
+                        new PageAssembler(name, maxPageBytes, this::addPage),
+                        tracer.spanBuilder("spoolex.file.read")
+                                .setAttribute(SpoolTracing.FILE, name)
+                                .setAttribute(SpoolTracing.STORED_BYTES, next.fileBytes())
+                                .startSpan());
                 requestOffset = 0;
             }
             long remaining = requesting.file().fileBytes() - requestOffset;

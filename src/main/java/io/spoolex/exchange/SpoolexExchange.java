@@ -19,11 +19,14 @@ import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.airlift.log.Logger;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
 import io.spoolex.exchange.SpoolexSourceHandle.AttemptFiles;
 import io.spoolex.exchange.SpoolexSourceHandle.FileRef;
 import io.spoolex.format.AttemptManifest;
 import io.spoolex.format.ExchangeKey;
 import io.spoolex.metrics.SpoolMetrics;
+import io.spoolex.metrics.SpoolTracing;
 import io.spoolex.metrics.SpoolexStats;
 import io.spoolex.storage.SpoolStorage;
 import io.trino.spi.TrinoException;
@@ -71,6 +74,7 @@ public class SpoolexExchange
     private final SpoolStorage storage;
     private final SpoolexStats stats;
     private final SpoolMetrics metrics = SpoolMetrics.forExchange();
+    private final Tracer tracer;
     private final List<URI> baseDirectories;
     private final int baseDirectoryOffset;
     private final int outputPartitionCount;
@@ -102,8 +106,10 @@ public class SpoolexExchange
             Optional<ExchangeKey> key,
             int manifestReadParallelism,
             long sourceHandleTargetDataBytes,
-            Executor executor)
+            Executor executor,
+            Tracer tracer)
     {
+        this.tracer = requireNonNull(tracer, "tracer is null");
         this.context = requireNonNull(context, "context is null");
         this.storage = requireNonNull(storage, "storage is null");
         this.stats = requireNonNull(stats, "stats is null");
@@ -180,6 +186,10 @@ public class SpoolexExchange
             sourceHandlesRequested = true;
             attempts = ImmutableList.copyOf(committedAttempts.entrySet());
         }
+        Span span = tracer.spanBuilder("spoolex.exchange.read-manifests")
+                .setAttribute(SpoolTracing.EXCHANGE, exchangeId().toString())
+                .setAttribute(SpoolTracing.ATTEMPTS, attempts.size())
+                .startSpan();
         ListenableFuture<List<AttemptManifest>> manifests = processAll(
                 attempts,
                 attempt -> readManifest(attempt.getKey(), attempt.getValue()),
@@ -191,9 +201,15 @@ public class SpoolexExchange
             public void onSuccess(List<AttemptManifest> result)
             {
                 try {
-                    sourceHandles.complete(createSourceHandles(result));
+                    List<ExchangeSourceHandle> handles = createSourceHandles(result);
+                    span.setAttribute(SpoolTracing.SOURCE_HANDLES, handles.size());
+                    span.setAttribute(SpoolTracing.FILES, metrics.count(SpoolMetrics.FILES));
+                    span.setAttribute(SpoolTracing.STORED_BYTES, metrics.count(SpoolMetrics.STORED_BYTES));
+                    SpoolTracing.end(span, (Throwable) null);
+                    sourceHandles.complete(handles);
                 }
                 catch (Throwable t) {
+                    SpoolTracing.end(span, t);
                     sourceHandles.completeExceptionally(t);
                 }
             }
@@ -201,6 +217,7 @@ public class SpoolexExchange
             @Override
             public void onFailure(Throwable t)
             {
+                SpoolTracing.end(span, t);
                 sourceHandles.completeExceptionally(t);
             }
         }, directExecutor());

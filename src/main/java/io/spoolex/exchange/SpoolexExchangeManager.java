@@ -16,6 +16,7 @@ package io.spoolex.exchange;
 import com.google.inject.Inject;
 import io.airlift.bootstrap.LifeCycleManager;
 import io.airlift.log.Logger;
+import io.opentelemetry.api.trace.Tracer;
 import io.spoolex.config.BaseDirectories;
 import io.spoolex.config.CompressionCodec;
 import io.spoolex.config.ExchangeConfig;
@@ -59,11 +60,13 @@ public class SpoolexExchangeManager
     private final CompressionCodec compressionCodec;
     private final SecureRandom random = new SecureRandom();
     private final AtomicBoolean incompressibleWarned = new AtomicBoolean();
+    private final Tracer tracer;
     private final ExecutorService executor = newCachedThreadPool(daemonThreadsNamed("spoolex-exchange-%s"));
 
     @Inject
-    public SpoolexExchangeManager(LifeCycleManager lifeCycleManager, ExchangeConfig config, BaseDirectories baseDirectories, SpoolStorage storage, StorageWriteLimits writeLimits, SpoolexStats stats)
+    public SpoolexExchangeManager(LifeCycleManager lifeCycleManager, ExchangeConfig config, BaseDirectories baseDirectories, SpoolStorage storage, StorageWriteLimits writeLimits, SpoolexStats stats, Tracer tracer)
     {
+        this.tracer = requireNonNull(tracer, "tracer is null");
         this.lifeCycleManager = requireNonNull(lifeCycleManager, "lifeCycleManager is null");
         this.config = requireNonNull(config, "config is null");
         this.baseDirectories = requireNonNull(baseDirectories, "baseDirectories is null");
@@ -110,7 +113,8 @@ public class SpoolexExchangeManager
                 key,
                 config.getFileListingParallelism(),
                 config.getSourceHandleTargetDataSize().toBytes(),
-                executor);
+                executor,
+                tracer);
     }
 
     @Override
@@ -128,7 +132,8 @@ public class SpoolexExchangeManager
                 config.getSinkBufferPoolMinSize(),
                 config.getSinkBuffersPerPartition(),
                 SpoolFileFormat.DEFAULT_BLOCK_SIZE,
-                this::incompressiblePages);
+                this::incompressiblePages,
+                tracer);
     }
 
     @Override
@@ -139,7 +144,8 @@ public class SpoolexExchangeManager
                 stats,
                 toIntExact(config.getMaxPageStorageSize().toBytes()),
                 config.getSourceConcurrentReaders(),
-                config.getSourceMaxFilesPerReader());
+                config.getSourceMaxFilesPerReader(),
+                tracer);
     }
 
     /**

@@ -17,6 +17,8 @@ import com.google.common.collect.ImmutableList;
 import com.google.inject.Injector;
 import io.airlift.bootstrap.Bootstrap;
 import io.airlift.log.Logger;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Tracer;
 import io.spoolex.SpoolexVersion;
 import io.spoolex.metrics.SpoolexJmxModule;
 import io.spoolex.storage.SpoolStorageBackend;
@@ -62,12 +64,28 @@ public class SpoolexExchangeManagerFactory
         return name;
     }
 
+    /**
+     * Spans go to the engine's tracer, so they appear in the query's trace next to Trino's own. A context without one
+     * (the SPI's default throws) gets no spans.
+     */
+    private static Tracer engineTracer(ExchangeManagerContext context)
+    {
+        try {
+            return requireNonNull(context.getTracer(), "tracer is null");
+        }
+        catch (UnsupportedOperationException _) {
+            return OpenTelemetry.noop().getTracer("io.spoolex");
+        }
+    }
+
     @Override
     public ExchangeManager create(Map<String, String> config, ExchangeManagerContext context)
     {
         requireNonNull(config, "config is null");
+        requireNonNull(context, "context is null");
         SpoolexJmxModule jmx = new SpoolexJmxModule(name);
-        Bootstrap app = new Bootstrap("io.spoolex.bootstrap." + name, new SpoolexModule(name, backends, jmx));
+        Tracer tracer = engineTracer(context);
+        Bootstrap app = new Bootstrap("io.spoolex.bootstrap." + name, new SpoolexModule(name, backends, jmx), binder -> binder.bind(Tracer.class).toInstance(tracer));
         try {
             Injector injector = app
                     .doNotInitializeLogging()

@@ -23,6 +23,8 @@ import io.airlift.log.Logger;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
 import io.airlift.units.DataSize;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
 import io.spoolex.config.CompressionCodec;
 import io.spoolex.format.AdaptiveCompression;
 import io.spoolex.format.AttemptManifest;
@@ -30,6 +32,7 @@ import io.spoolex.format.SpoolFileEncoder;
 import io.spoolex.format.SpoolFileFormat;
 import io.spoolex.format.SpoolFileId;
 import io.spoolex.metrics.SpoolMetrics;
+import io.spoolex.metrics.SpoolTracing;
 import io.spoolex.metrics.SpoolexStats;
 import io.spoolex.storage.SpoolFileWriter;
 import io.spoolex.storage.SpoolStorage;
@@ -65,6 +68,7 @@ import static java.lang.Math.ceilDiv;
 import static java.lang.Math.min;
 import static java.lang.Math.toIntExact;
 import static java.util.Objects.requireNonNull;
+import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 /**
  * Writes one task attempt's output: a chain of spool files per output partition, then the manifest that commits
@@ -90,6 +94,7 @@ public class SpoolexSink
     private final SinkBufferPool pool;
     private final AdaptiveCompression compression;
     private final SpoolMetrics metrics = SpoolMetrics.forSink();
+    private final Tracer tracer;
     private final AtomicReferenceArray<PartitionWriter> writers;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -110,8 +115,10 @@ public class SpoolexSink
             int bufferPoolMinSize,
             int buffersPerPartition,
             int blockBytes,
-            Runnable onIncompressiblePages)
+            Runnable onIncompressiblePages,
+            Tracer tracer)
     {
+        this.tracer = requireNonNull(tracer, "tracer is null");
         this.storage = requireNonNull(storage, "storage is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.handle = requireNonNull(handle, "handle is null");
@@ -272,6 +279,25 @@ public class SpoolexSink
             return CompletableFuture.failedFuture(new IllegalStateException("sink is already closed"));
         }
         closed = true;
+        Span span = tracer.spanBuilder("spoolex.sink.finish")
+                .setAttribute(SpoolTracing.EXCHANGE, handle.exchangeId().toString())
+                .setAttribute(SpoolTracing.TASK_PARTITION, handle.taskPartitionId())
+                .setAttribute(SpoolTracing.ATTEMPT, handle.attemptId())
+                .setAttribute(SpoolTracing.STORAGE, handle.attemptDirectory().getScheme())
+                .startSpan();
+        CompletableFuture<Void> finished = finishWriting();
+        var _ = finished.whenComplete((_, thrown) -> {
+            span.setAttribute(SpoolTracing.FILES, metrics.count(SpoolMetrics.FILES));
+            span.setAttribute(SpoolTracing.PAGE_BYTES, metrics.count(SpoolMetrics.PAGE_BYTES));
+            span.setAttribute(SpoolTracing.STORED_BYTES, metrics.count(SpoolMetrics.STORED_BYTES));
+            SpoolTracing.end(span, thrown);
+        });
+        return finished;
+    }
+
+    @GuardedBy("this")
+    private CompletableFuture<Void> finishWriting()
+    {
         Throwable failed = failure.get();
         if (failed != null) {
             return releaseMemoryThen(discardThenFail(failed));
@@ -431,6 +457,8 @@ public class SpoolexSink
         @GuardedBy("this")
         private long fileDataBytes;
         @GuardedBy("this")
+        private long fileStartEpochNanos;
+        @GuardedBy("this")
         private int fileWrites;
         @GuardedBy("this")
         private byte[] raw;
@@ -542,6 +570,7 @@ public class SpoolexSink
             encoder = new SpoolFileEncoder(fileId, handle.key(), codec, compression, random, pool);
             file = SpoolLayout.dataFile(handle.attemptDirectory(), partition, sequence);
             fileDataBytes = 0;
+            fileStartEpochNanos = SpoolTracing.nowEpochNanos();
         }
 
         @GuardedBy("this")
@@ -671,6 +700,16 @@ public class SpoolexSink
             AttemptManifest.File committed = new AttemptManifest.File(partition, sequence, encoder.fileBytes(), fileDataBytes, encoder.fileChecksum());
             long fileBytes = encoder.fileBytes();
             long pageBytes = fileDataBytes;
+            // from the file's first block to its last byte in storage
+            Span span = tracer.spanBuilder("spoolex.file.write")
+                    .setStartTimestamp(fileStartEpochNanos, NANOSECONDS)
+                    .setAttribute(SpoolTracing.FILE, file.toString())
+                    .setAttribute(SpoolTracing.OUTPUT_PARTITION, partition)
+                    .setAttribute(SpoolTracing.PAGE_BYTES, pageBytes)
+                    .setAttribute(SpoolTracing.STORED_BYTES, fileBytes)
+                    .startSpan();
+            ListenableFuture<Void> stored = done;
+            stored.addListener(() -> SpoolTracing.end(span, stored), directExecutor());
             done = Futures.transform(done, _ -> {
                 committedFiles.add(committed);
                 stats.getFilesWritten().update(1);

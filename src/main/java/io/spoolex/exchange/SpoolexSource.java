@@ -17,6 +17,7 @@ import com.google.common.collect.ImmutableList;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.airlift.slice.Slice;
+import io.opentelemetry.api.trace.Tracer;
 import io.spoolex.exchange.SpoolFileChainReader.SourceFile;
 import io.spoolex.exchange.SpoolexSourceHandle.AttemptFiles;
 import io.spoolex.exchange.SpoolexSourceHandle.FileRef;
@@ -64,6 +65,7 @@ public class SpoolexSource
     @GuardedBy("this")
     private final ReadBufferPool buffers;
     private final SpoolMetrics metrics = SpoolMetrics.forSource();
+    private final Tracer tracer;
 
     @GuardedBy("this")
     private final Deque<Chain> awaitingSelection = new ArrayDeque<>();
@@ -93,8 +95,9 @@ public class SpoolexSource
      */
     private record Chain(ExchangeId exchangeId, int taskPartitionId, int attemptId, List<SourceFile> files, long fileBytes) {}
 
-    public SpoolexSource(SpoolStorage storage, SpoolexStats stats, int maxPageStorageBytes, int concurrentReaders, int maxFilesPerReader)
+    public SpoolexSource(SpoolStorage storage, SpoolexStats stats, int maxPageStorageBytes, int concurrentReaders, int maxFilesPerReader, Tracer tracer)
     {
+        this.tracer = requireNonNull(tracer, "tracer is null");
         this.storage = requireNonNull(storage, "storage is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.maxPageBytes = maxPageStorageBytes - Integer.BYTES;
@@ -312,7 +315,7 @@ public class SpoolexSource
                 files.addAll(next.files());
                 bytes += next.fileBytes();
             }
-            readers.add(new SpoolFileChainReader(storage, stats, metrics, buffers, files, maxPageBytes, readBytes));
+            readers.add(new SpoolFileChainReader(storage, stats, metrics, tracer, buffers, files, maxPageBytes, readBytes));
         }
         if (nextReader >= readers.size()) {
             nextReader = 0;
