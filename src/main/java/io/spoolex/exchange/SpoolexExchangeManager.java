@@ -33,6 +33,7 @@ import io.trino.spi.exchange.ExchangeSource;
 import jakarta.annotation.PreDestroy;
 
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 
@@ -49,6 +50,7 @@ public class SpoolexExchangeManager
     private final ExchangeConfig config;
     private final BaseDirectories baseDirectories;
     private final SpoolStorage storage;
+    private final SpoolCleaner cleaner;
     private final StorageWriteLimits writeLimits;
     private final SpoolexStats stats;
     private final CompressionCodec compressionCodec;
@@ -64,6 +66,7 @@ public class SpoolexExchangeManager
         this.storage = requireNonNull(storage, "storage is null");
         this.writeLimits = requireNonNull(writeLimits, "writeLimits is null");
         this.stats = requireNonNull(stats, "stats is null");
+        this.cleaner = new SpoolCleaner(storage, stats, Duration.ofMillis(config.getCleanupRetryTime().toMillis()));
         this.compressionCodec = config.resolveCompressionCodec();
     }
 
@@ -79,6 +82,7 @@ public class SpoolexExchangeManager
         return new SpoolexExchange(
                 context,
                 storage,
+                cleaner,
                 stats,
                 baseDirectories.uris(),
                 outputPartitionCount,
@@ -94,6 +98,7 @@ public class SpoolexExchangeManager
     {
         return new SpoolexSink(
                 storage,
+                cleaner,
                 writeLimits,
                 stats,
                 (SpoolexSinkInstanceHandle) handle,
@@ -142,6 +147,8 @@ public class SpoolexExchangeManager
     public void destroy()
     {
         executor.shutdownNow();
+        // waits a little for cleanups in flight, then logs what they leave behind, before the storage goes
+        cleaner.close();
         storage.close();
     }
 }

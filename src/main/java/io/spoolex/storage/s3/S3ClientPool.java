@@ -92,10 +92,9 @@ final class S3ClientPool
         this.dialect = requireNonNull(dialect, "dialect is null");
         this.requestCounter = new S3RequestCounter(requireNonNull(stats, "stats is null"));
         this.signingRegion = signingRegion(config, dialect);
-        this.retryStrategy = AwsRetryStrategy.forRetryMode(config.getRetryMode())
-                .toBuilder()
-                .maxAttempts(config.maxAttempts())
-                .build();
+        // Spoolex retries every request itself (S3Calls): the SDK's own retries count attempts, not time, stop early
+        // when its retry-token bucket runs dry during an outage, and do not retry answers cut short
+        this.retryStrategy = AwsRetryStrategy.doNotRetry();
 
         if (config.getAwsAccessKey().isPresent()) {
             credentialsProvider = StaticCredentialsProvider.create(AwsBasicCredentials.create(config.getAwsAccessKey().orElseThrow(), config.getAwsSecretKey().orElseThrow()));
