@@ -13,6 +13,8 @@
  */
 package io.spoolex.storage;
 
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.Sets;
 import com.google.common.util.concurrent.AbstractFuture;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
@@ -21,6 +23,8 @@ import io.trino.spi.TrinoException;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -31,8 +35,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 
+import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
 import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
 import static io.airlift.concurrent.Threads.daemonThreadsNamed;
+import static io.spoolex.SpoolexErrorCode.SPOOL_STORAGE_ERROR;
 import static io.spoolex.storage.StorageErrors.retriesExhausted;
 import static java.util.Objects.requireNonNull;
 
@@ -42,6 +48,10 @@ import static java.util.Objects.requireNonNull;
  * classifier, backs off on a timer (no thread waits), and fails the request with a retryable
  * {@code SPOOL_STORAGE_ERROR} naming the file, the storage's last answer and the attempts once the policy gives up.
  * Cancelling the returned future cancels the attempt in flight or the retry waiting for its turn.
+ *
+ * <p>Every request it hands out completes: {@link #close} fails the ones still in flight (an attempt on a client
+ * closed under it may never answer, and a retry waiting on the stopped timer would never run) with a
+ * {@code SPOOL_STORAGE_ERROR} saying the storage was closed, and requests made after the close fail at once.
  */
 public final class StorageRetrier
         implements AutoCloseable
@@ -63,6 +73,11 @@ public final class StorageRetrier
     private final Function<Throwable, String> describer;
     private final Listener listener;
     private final ScheduledThreadPoolExecutor timer;
+
+    @GuardedBy("this")
+    private final Set<RetryingCall<?>> inFlight = Sets.newIdentityHashSet();
+    @GuardedBy("this")
+    private boolean closed;
 
     /**
      * @param classifier reads a failure of one attempt (as the attempt's future failed, wrappers removed)
@@ -94,8 +109,25 @@ public final class StorageRetrier
     public <T> ListenableFuture<T> call(String action, URI location, IntFunction<ListenableFuture<T>> attempt, Function<Throwable, TrinoException> translate)
     {
         RetryingCall<T> call = new RetryingCall<>(action, location, attempt, translate);
+        synchronized (this) {
+            if (closed) {
+                return immediateFailedFuture(storageClosed(action, location));
+            }
+            inFlight.add(call);
+        }
+        call.addListener(() -> forget(call), directExecutor());
         call.start();
         return call;
+    }
+
+    private synchronized void forget(RetryingCall<?> call)
+    {
+        inFlight.remove(call);
+    }
+
+    private static TrinoException storageClosed(String action, URI location)
+    {
+        return new TrinoException(SPOOL_STORAGE_ERROR, "Failed to %s %s: the spool storage was closed before the request completed".formatted(action, location));
     }
 
     static Throwable unwrap(Throwable failure)
@@ -107,11 +139,24 @@ public final class StorageRetrier
         return cause;
     }
 
+    /**
+     * Fails every request still in flight as closed by the storage, and every later one at once. A backend closes its
+     * clients first, so that what the clients still answer is answered, then the retrier for what they never will.
+     */
     @Override
     public void close()
     {
-        // retries still waiting run no more; their requests fail as cancelled by the storage's close
+        List<RetryingCall<?>> pending;
+        synchronized (this) {
+            closed = true;
+            pending = ImmutableList.copyOf(inFlight);
+            inFlight.clear();
+        }
+        // retries still waiting run no more
         timer.shutdownNow();
+        for (RetryingCall<?> call : pending) {
+            call.storageClosed();
+        }
     }
 
     @Override
@@ -219,6 +264,20 @@ public final class StorageRetrier
                     // the storage is closing
                     listener.gaveUp(classified, made);
                     setException(retriesExhausted(action, location, classified.status(), made, sinceFirstFailure, policy, describer.apply(failure), failure));
+                }
+            }
+        }
+
+        void storageClosed()
+        {
+            if (setException(StorageRetrier.storageClosed(action, location))) {
+                Future<?> current;
+                synchronized (this) {
+                    current = pending;
+                }
+                if (current != null) {
+                    // the attempt may hold a connection or a buffer: let it go
+                    current.cancel(true);
                 }
             }
         }

@@ -180,6 +180,42 @@ public class TestStorageRetrier
         assertThatThrownBy(result::get).isInstanceOf(CancellationException.class);
     }
 
+    @Test
+    public void testCloseFailsEveryRequestStillInFlight()
+            throws Exception
+    {
+        StorageRetrier retrier = retrier(policy(100, Duration.ofSeconds(60)), new ArrayList<>());
+        // an attempt whose client was closed under it and never answers
+        SettableFuture<String> neverAnswered = SettableFuture.create();
+        ListenableFuture<String> unanswered = retrier.call("write", FILE, _ -> neverAnswered, TestStorageRetrier::translate);
+        // a request waiting for its next attempt on the retry timer
+        ListenableFuture<String> waiting = retrier.call("read", FILE, _ -> Futures.immediateFailedFuture(new SlowDown()), TestStorageRetrier::translate);
+        assertThat(unanswered.isDone()).isFalse();
+        assertThat(waiting.isDone()).isFalse();
+
+        retrier.close();
+
+        for (ListenableFuture<String> future : List.of(unanswered, waiting)) {
+            assertThat(future.isDone()).as("completed by the close").isTrue();
+            assertThatThrownBy(future::get)
+                    .cause()
+                    .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode()).isEqualTo(SPOOL_STORAGE_ERROR.toErrorCode()))
+                    .hasMessageContaining("store://bucket/spool/0_0.spool")
+                    .hasMessageContaining("the spool storage was closed before the request completed");
+        }
+        assertThat(neverAnswered.isCancelled()).as("the attempt in flight is let go").isTrue();
+
+        // and a request made after the close fails at once, without an attempt
+        AtomicInteger attempts = new AtomicInteger();
+        ListenableFuture<String> late = retrier.call("list", FILE, _ -> {
+            attempts.incrementAndGet();
+            return SettableFuture.create();
+        }, TestStorageRetrier::translate);
+        assertThat(late.isDone()).isTrue();
+        assertThatThrownBy(late::get).hasMessageContaining("Failed to list store://bucket/spool/0_0.spool: the spool storage was closed");
+        assertThat(attempts).hasValue(0);
+    }
+
     private StorageRetrier retrier(StorageRetryPolicy policy, List<RequestFailure> retried)
     {
         StorageRetrier retrier = new StorageRetrier(policy, TestStorageRetrier::classify, Throwable::getMessage, new StorageRetrier.Listener()

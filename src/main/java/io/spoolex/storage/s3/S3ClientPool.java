@@ -47,8 +47,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
-import static com.google.common.base.Preconditions.checkState;
 import static io.airlift.concurrent.Threads.daemonThreadsNamed;
+import static io.spoolex.SpoolexErrorCode.SPOOL_STORAGE_ERROR;
 import static io.trino.spi.StandardErrorCode.CONFIGURATION_INVALID;
 import static java.util.Objects.requireNonNull;
 import static software.amazon.awssdk.core.client.config.SdkAdvancedClientOption.USER_AGENT_SUFFIX;
@@ -127,7 +127,9 @@ final class S3ClientPool
 
     synchronized S3AsyncClient client(String bucket)
     {
-        checkState(!closed, "S3 storage is closed");
+        if (closed) {
+            throw new TrinoException(SPOOL_STORAGE_ERROR, "The S3 spool storage is closed: no request to bucket %s is made".formatted(bucket));
+        }
         return clients.computeIfAbsent(bucket, _ -> createClient());
     }
 

@@ -139,7 +139,22 @@ public class S3SpoolStorage
     public ListenableFuture<Void> putFile(URI file, List<Slice> content)
     {
         S3Location location = S3Location.of(file);
-        return putObject(calls, stats, clients.client(location.bucket()), location, writeOptions, content);
+        return withClient(location, client -> putObject(calls, stats, client, location, writeOptions, content));
+    }
+
+    /**
+     * Makes requests with the bucket's client; once the storage is closed, the future fails saying so.
+     */
+    private <T> ListenableFuture<T> withClient(S3Location location, Function<S3AsyncClient, ListenableFuture<T>> requests)
+    {
+        S3AsyncClient client;
+        try {
+            client = clients.client(location.bucket());
+        }
+        catch (TrinoException e) {
+            return immediateFailedFuture(e);
+        }
+        return requests.apply(client);
     }
 
     static ListenableFuture<Void> putObject(S3Calls calls, S3StorageStats stats, S3AsyncClient client, S3Location location, S3WriteOptions options, List<Slice> content)
@@ -189,9 +204,8 @@ public class S3SpoolStorage
     {
         S3Location location = S3Location.of(file);
         GetObjectRequest request = GetObjectRequest.builder().bucket(location.bucket()).key(location.key()).build();
-        S3AsyncClient client = clients.client(location.bucket());
         return Futures.transform(
-                calls.call(stats.getGetObject(), "read", location, _ -> client.getObject(request, AsyncResponseTransformer.toBytes())),
+                withClient(location, client -> calls.call(stats.getGetObject(), "read", location, _ -> client.getObject(request, AsyncResponseTransformer.toBytes()))),
                 response -> {
                     byte[] bytes = response.asByteArrayUnsafe();
                     stats.getDownloadedBytes().update(bytes.length);
@@ -237,7 +251,11 @@ public class S3SpoolStorage
             // spool directories always lie below a base directory; an empty prefix would be the whole bucket
             return immediateFailedFuture(storageError("delete", directory.toUri(), new IllegalArgumentException("refusing to delete a whole bucket")));
         }
-        S3AsyncClient client = clients.client(directory.bucket());
+        return withClient(directory, client -> deleteDirectory(client, directory, prefix));
+    }
+
+    private ListenableFuture<Void> deleteDirectory(S3AsyncClient client, S3Location directory, String prefix)
+    {
         List<ListenableFuture<Void>> work = new ArrayList<>();
         work.add(forEachObjectPage(client, directory, prefix, Optional.empty(), objects -> deleteKeys(client, directory, objects.stream().map(S3Object::key).toList()), new ArrayList<>()));
         work.add(abortUploads(client, directory, prefix));
@@ -368,14 +386,14 @@ public class S3SpoolStorage
     {
         S3Location location = S3Location.of(directory);
         List<SpoolFileStatus> files = new ArrayList<>();
-        ListenableFuture<Void> listed = forEachObjectPage(clients.client(location.bucket()), location, location.directoryPrefix(), Optional.empty(), objects -> {
+        ListenableFuture<Void> listed = withClient(location, client -> forEachObjectPage(client, location, location.directoryPrefix(), Optional.empty(), objects -> {
             synchronized (files) {
                 for (S3Object object : objects) {
                     files.add(new SpoolFileStatus(location.withKey(object.key()).toUri(), object.size()));
                 }
             }
             return immediateVoidFuture();
-        }, new ArrayList<>());
+        }, new ArrayList<>()));
         return Futures.transform(listed, _ -> {
             synchronized (files) {
                 return ImmutableList.copyOf(files);
@@ -400,8 +418,10 @@ public class S3SpoolStorage
         catch (Exception e) {
             log.warn("%s deletes of spool data were still running at shutdown and were cut off", pending.size());
         }
-        calls.close();
+        // the clients first: what they still answer is answered; then every request they never will answer (one
+        // issued while or after the clients and their event loops shut down may never complete) fails as closed
         clients.close();
+        calls.close();
     }
 
     @Override
