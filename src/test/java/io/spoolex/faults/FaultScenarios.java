@@ -119,12 +119,13 @@ public final class FaultScenarios
     }
 
     /**
-     * A representative few for the default test run: every kind of fault at least once (MIXED), a short outage while
-     * writing, faults during cleanup, and an outage no retry rides out.
+     * A representative few for the default test run: every kind of fault at least once (MIXED), throttling, a short
+     * outage while writing, faults during cleanup and an outage at close that only cleanup's own rounds ride out, and
+     * an outage no retry rides out.
      */
     public static List<FaultScenario> fast()
     {
-        return List.of(MIXED, OUTAGE_DURING_WRITES, LISTINGS_FAIL_AT_CLOSE, OUTAGE_BEYOND_RETRY_TIME);
+        return List.of(MIXED, THROTTLING_10, OUTAGE_DURING_WRITES, LISTINGS_FAIL_AT_CLOSE, OUTAGE_AT_CLOSE, OUTAGE_BEYOND_RETRY_TIME);
     }
 
     public static FaultScenario byName(String name)
