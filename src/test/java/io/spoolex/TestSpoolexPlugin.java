@@ -16,6 +16,7 @@ package io.spoolex;
 import com.google.common.collect.ImmutableMap;
 import io.spoolex.exchange.ExchangeTestKit;
 import io.spoolex.exchange.SpoolexExchangeManager;
+import io.spoolex.exchange.SpoolexExchangeManagerFactory;
 import io.trino.spi.exchange.ExchangeManager;
 import io.trino.spi.exchange.ExchangeManagerContext;
 import io.trino.spi.exchange.ExchangeManagerFactory;
@@ -26,8 +27,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -60,6 +66,46 @@ public class TestSpoolexPlugin
         create(Map.of("exchange.base-directory", directory.toUri().toString())).shutdown();
         // engine properties operators put in this file too
         create(Map.of("exchange.base-directories", directory.toString(), "exchange.compression-enabled", "true", "exchange.encryption-enabled", "true")).shutdown();
+    }
+
+    @Test
+    public void testStartLogsWhatRunsWithoutSecrets()
+            throws Exception
+    {
+        Path directory = Files.createTempDirectory("spoolex-start-line");
+        List<String> lines = new ArrayList<>();
+        Handler capture = new Handler()
+        {
+            @Override
+            public void publish(LogRecord record)
+            {
+                synchronized (lines) {
+                    lines.add(record.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        Logger logger = Logger.getLogger(SpoolexExchangeManagerFactory.class.getName());
+        logger.addHandler(capture);
+        try {
+            create(Map.of("exchange.base-directories", directory.toString(), "exchange.startup-check", "OFF")).shutdown();
+        }
+        finally {
+            logger.removeHandler(capture);
+        }
+        SpoolexVersion version = SpoolexVersion.current();
+        assertThat(version.version()).isNotEqualTo("unknown");
+        assertThat(lines).singleElement().satisfies(line -> assertThat(line)
+                .startsWith("Spoolex " + version + ": exchange manager filesystem started: file storage")
+                .contains(directory.toUri().toString())
+                .contains("compression LZ4 (JNI)")
+                .contains("encryption AES-256-GCM with a key per exchange")
+                .contains("startup check OFF"));
     }
 
     @ParameterizedTest

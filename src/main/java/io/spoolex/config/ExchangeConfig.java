@@ -56,6 +56,7 @@ public class ExchangeConfig
     private CompressionCodec spoolCompressionCodec;
     private Boolean compressionEnabled;
     private Duration cleanupRetryTime = new Duration(10, MINUTES);
+    private StartupCheckMode startupCheck = StartupCheckMode.WARN;
 
     public List<String> getBaseDirectories()
     {
@@ -290,5 +291,19 @@ public class ExchangeConfig
             return true;
         }
         return compressionEnabled == (spoolCompressionCodec != CompressionCodec.NONE);
+    }
+
+    @NotNull
+    public StartupCheckMode getStartupCheck()
+    {
+        return startupCheck;
+    }
+
+    @Config("exchange.startup-check")
+    @ConfigDescription("Probe every base directory (write, read back, delete a small object) when the exchange manager starts: WARN logs a failure and starts, FAIL stops the start, OFF skips the probe")
+    public ExchangeConfig setStartupCheck(StartupCheckMode startupCheck)
+    {
+        this.startupCheck = startupCheck;
+        return this;
     }
 }

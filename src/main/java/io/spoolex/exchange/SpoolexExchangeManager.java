@@ -15,10 +15,12 @@ package io.spoolex.exchange;
 
 import com.google.inject.Inject;
 import io.airlift.bootstrap.LifeCycleManager;
+import io.airlift.log.Logger;
 import io.spoolex.config.BaseDirectories;
 import io.spoolex.config.CompressionCodec;
 import io.spoolex.config.ExchangeConfig;
 import io.spoolex.format.ExchangeKey;
+import io.spoolex.format.Lz4Implementation;
 import io.spoolex.format.SpoolFileFormat;
 import io.spoolex.metrics.SpoolexStats;
 import io.spoolex.storage.SpoolStorage;
@@ -36,6 +38,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static io.airlift.concurrent.Threads.daemonThreadsNamed;
 import static io.spoolex.SpoolexErrorCode.MAX_OUTPUT_PARTITION_COUNT_EXCEEDED;
@@ -46,6 +49,8 @@ import static java.util.concurrent.Executors.newCachedThreadPool;
 public class SpoolexExchangeManager
         implements ExchangeManager
 {
+    private static final Logger log = Logger.get(SpoolexExchangeManager.class);
+
     private final LifeCycleManager lifeCycleManager;
     private final ExchangeConfig config;
     private final BaseDirectories baseDirectories;
@@ -55,6 +60,7 @@ public class SpoolexExchangeManager
     private final SpoolexStats stats;
     private final CompressionCodec compressionCodec;
     private final SecureRandom random = new SecureRandom();
+    private final AtomicBoolean incompressibleWarned = new AtomicBoolean();
     private final ExecutorService executor = newCachedThreadPool(daemonThreadsNamed("spoolex-exchange-%s"));
 
     @Inject
@@ -68,6 +74,24 @@ public class SpoolexExchangeManager
         this.stats = requireNonNull(stats, "stats is null");
         this.cleaner = new SpoolCleaner(storage, stats, Duration.ofMillis(config.getCleanupRetryTime().toMillis()));
         this.compressionCodec = config.resolveCompressionCodec();
+    }
+
+    /**
+     * What this exchange manager runs with, for the line it logs at start: never a secret.
+     */
+    String describe()
+    {
+        Lz4Implementation lz4 = Lz4Implementation.get();
+        String compression = switch (compressionCodec) {
+            case NONE -> "NONE";
+            case LZ4 -> "LZ4 (%s)".formatted(lz4.isNative() ? lz4.name() : lz4.name() + ": pure-Java fallback, native LZ4 did not load, see the earlier warning");
+        };
+        return "%s storage, base directories %s, compression %s, encryption %s, startup check %s".formatted(
+                baseDirectories.scheme(),
+                baseDirectories.uris(),
+                compression,
+                config.isEncryptionEnabled() ? "AES-256-GCM with a key per exchange" : "off",
+                config.getStartupCheck());
     }
 
     @Override
@@ -108,7 +132,8 @@ public class SpoolexExchangeManager
                 config.getSinkMaxFileSize(),
                 config.getSinkBufferPoolMinSize(),
                 config.getSinkBuffersPerPartition(),
-                SpoolFileFormat.DEFAULT_BLOCK_SIZE);
+                SpoolFileFormat.DEFAULT_BLOCK_SIZE,
+                this::incompressiblePages);
     }
 
     @Override
@@ -120,6 +145,20 @@ public class SpoolexExchangeManager
                 toIntExact(config.getMaxPageStorageSize().toBytes()),
                 config.getSourceConcurrentReaders(),
                 config.getSourceMaxFilesPerReader());
+    }
+
+    /**
+     * A sink found its pages incompressible. On its own that may be the data; pages that all arrive so are what the
+     * engine's own exchange codec makes, compressing (and encrypting) everything before Spoolex does it again.
+     */
+    private void incompressiblePages()
+    {
+        stats.getIncompressibleSinks().update(1);
+        if (incompressibleWarned.compareAndSet(false, true)) {
+            log.warn("Pages arrive at Spoolex incompressible: the engine probably compresses or encrypts exchange data itself, so all of it is compressed and encrypted twice. "
+                    + "Spoolex does both: set exchange.compression-codec=NONE and external-exchange-encryption-enabled=false in config.properties (see docs/deployment.md). "
+                    + "Meanwhile such sinks store their blocks without trying LZ4 (JMX IncompressibleSinks, BlocksNotTried). This warning is logged once");
+        }
     }
 
     /**

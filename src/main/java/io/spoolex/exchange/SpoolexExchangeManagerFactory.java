@@ -18,6 +18,8 @@ import com.google.inject.Injector;
 import io.airlift.bootstrap.Bootstrap;
 import io.airlift.configuration.Config;
 import io.airlift.configuration.LegacyConfig;
+import io.airlift.log.Logger;
+import io.spoolex.SpoolexVersion;
 import io.spoolex.config.ExchangeConfig;
 import io.spoolex.metrics.SpoolexJmxModule;
 import io.spoolex.storage.SpoolStorageBackend;
@@ -44,6 +46,8 @@ import static java.util.Objects.requireNonNull;
 public class SpoolexExchangeManagerFactory
         implements ExchangeManagerFactory
 {
+    private static final Logger log = Logger.get(SpoolexExchangeManagerFactory.class);
+
     private final String name;
     private final List<SpoolStorageBackend> backends;
 
@@ -78,7 +82,16 @@ public class SpoolexExchangeManagerFactory
                     .disableSystemProperties()
                     .setRequiredConfigurationProperties(config)
                     .initialize();
-            return injector.getInstance(SpoolexExchangeManager.class);
+            SpoolexExchangeManager manager = injector.getInstance(SpoolexExchangeManager.class);
+            try {
+                injector.getInstance(StorageHealth.class).failStartIfUnhealthy();
+            }
+            catch (RuntimeException e) {
+                manager.shutdown();
+                throw e;
+            }
+            log.info("Spoolex %s: exchange manager %s started: %s", SpoolexVersion.current(), name, manager.describe());
+            return manager;
         }
         catch (RuntimeException e) {
             // beans exported before the failure would otherwise stay, stale, under the names a working manager needs

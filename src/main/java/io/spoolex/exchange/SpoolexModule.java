@@ -93,6 +93,7 @@ public class SpoolexModule
         install(jmx);
         binder.bind(SpoolexStats.class).in(Scopes.SINGLETON);
         newExporter(binder).export(SpoolexStats.class).withGeneratedName();
+        binder.bind(StorageHealth.class).in(Scopes.SINGLETON);
         binder.bind(SpoolexExchangeManager.class).in(Scopes.SINGLETON);
     }
 }

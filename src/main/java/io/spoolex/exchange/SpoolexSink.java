@@ -23,6 +23,7 @@ import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
 import io.airlift.units.DataSize;
 import io.spoolex.config.CompressionCodec;
+import io.spoolex.format.AdaptiveCompression;
 import io.spoolex.format.AttemptManifest;
 import io.spoolex.format.SpoolFileEncoder;
 import io.spoolex.format.SpoolFileFormat;
@@ -82,6 +83,7 @@ public class SpoolexSink
     private final int writeAlignment;
     private final int maxWritesPerFile;
     private final SinkBufferPool pool;
+    private final AdaptiveCompression compression;
     private final AtomicReferenceArray<PartitionWriter> writers;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -102,7 +104,8 @@ public class SpoolexSink
             DataSize maxFileSize,
             int bufferPoolMinSize,
             int buffersPerPartition,
-            int blockBytes)
+            int blockBytes,
+            Runnable onIncompressiblePages)
     {
         this.storage = requireNonNull(storage, "storage is null");
         this.cleaner = requireNonNull(cleaner, "cleaner is null");
@@ -123,6 +126,7 @@ public class SpoolexSink
         long budgetBytes = Math.max((long) handle.outputPartitionCount() * buffersPerPartition, bufferPoolMinSize) * writeBufferBytes;
         this.pool = new SinkBufferPool(bufferBytes, Math.max(budgetBytes, 2L * writeBufferBytes));
         this.writers = new AtomicReferenceArray<>(handle.outputPartitionCount());
+        this.compression = new AdaptiveCompression(onIncompressiblePages);
     }
 
     /**
@@ -328,6 +332,9 @@ public class SpoolexSink
         future.addListener(() -> {
             pool.close();
             stats.getSinkBufferWaits().update(pool.waits());
+            stats.getBlocksCompressed().update(compression.compressedBlocks());
+            stats.getBlocksStoredRaw().update(compression.rawBlocks() + compression.notTriedBlocks());
+            stats.getBlocksNotTried().update(compression.notTriedBlocks());
             try {
                 Futures.getDone(future);
                 result.complete(null);
@@ -506,7 +513,7 @@ public class SpoolexSink
             sequence++;
             SpoolFileId fileId = new SpoolFileId(handle.exchangeId(), handle.taskPartitionId(), handle.attemptId(), partition, sequence);
             // compression scratch comes out of the pool, lent for one block: shared by all partitions, counted in the budget
-            encoder = new SpoolFileEncoder(fileId, handle.key(), codec, random, pool);
+            encoder = new SpoolFileEncoder(fileId, handle.key(), codec, compression, random, pool);
             file = SpoolLayout.dataFile(handle.attemptDirectory(), partition, sequence);
             fileDataBytes = 0;
         }

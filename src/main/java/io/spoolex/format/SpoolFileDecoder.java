@@ -17,7 +17,6 @@ import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
 import io.spoolex.format.BlockSeal.SealBrokenException;
 import net.jpountz.lz4.LZ4Exception;
-import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
 
 import java.util.Arrays;
@@ -53,7 +52,7 @@ import static java.util.Objects.requireNonNull;
  */
 public final class SpoolFileDecoder
 {
-    private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
+    private static final LZ4SafeDecompressor LZ4 = Lz4Implementation.get().decompressor();
 
     private enum State
     {

@@ -15,7 +15,6 @@ package io.spoolex.format;
 
 import io.spoolex.config.CompressionCodec;
 import net.jpountz.lz4.LZ4Compressor;
-import net.jpountz.lz4.LZ4Factory;
 
 import java.security.SecureRandom;
 import java.util.Optional;
@@ -47,7 +46,7 @@ public final class SpoolFileEncoder
 {
     static final String FILE_PURPOSE = "spoolex/1 file";
 
-    private static final LZ4Compressor LZ4 = LZ4Factory.fastestInstance().fastCompressor();
+    private static final LZ4Compressor LZ4 = Lz4Implementation.get().compressor();
 
     private final CompressionCodec codec;
     private final boolean encrypted;
@@ -57,6 +56,7 @@ public final class SpoolFileEncoder
     private final byte[] trailerScratch = new byte[TRAILER_BODY_BYTES];
 
     private final CompressionScratch scratch;
+    private final AdaptiveCompression compression;
     private boolean headerWritten;
     private boolean finished;
     private int blockCount;
@@ -66,9 +66,10 @@ public final class SpoolFileEncoder
     /**
      * An encoder borrowing its compression scratch arrays from {@code scratch}, which it may share with other encoders.
      */
-    public SpoolFileEncoder(SpoolFileId fileId, Optional<ExchangeKey> key, CompressionCodec codec, SecureRandom random, CompressionScratch scratch)
+    public SpoolFileEncoder(SpoolFileId fileId, Optional<ExchangeKey> key, CompressionCodec codec, AdaptiveCompression compression, SecureRandom random, CompressionScratch scratch)
     {
         requireNonNull(fileId, "fileId is null");
+        this.compression = requireNonNull(compression, "compression is null");
         this.scratch = requireNonNull(scratch, "scratch is null");
         requireNonNull(key, "key is null");
         this.codec = requireNonNull(codec, "codec is null");
@@ -120,7 +121,7 @@ public final class SpoolFileEncoder
         int payloadSourceOffset = rawOffset;
         byte[] borrowed = null;
         try {
-            if (codec == CompressionCodec.LZ4) {
+            if (codec == CompressionCodec.LZ4 && compression.shouldTry()) {
                 // compress straight into place when only a checksum follows; into a scratch array when the block gets
                 // encrypted, because the JDK's AES-GCM runs about twice as fast out of place as in place
                 if (encrypted) {
@@ -129,6 +130,7 @@ public final class SpoolFileEncoder
                 byte[] target = encrypted ? borrowed : out;
                 int targetOffset = encrypted ? 0 : payloadOffset;
                 int compressedLength = LZ4.compress(raw, rawOffset, rawLength, target, targetOffset, target.length - targetOffset);
+                compression.recordAttempt(rawLength, compressedLength);
                 if (compressedLength < rawLength) {
                     kind = BLOCK_LZ4;
                     storedLength = compressedLength;

@@ -24,13 +24,15 @@ import org.weakref.jmx.guice.MBeanModule;
 import javax.management.MBeanServer;
 
 import java.lang.management.ManagementFactory;
+import java.util.TreeMap;
 
 import static com.google.inject.multibindings.OptionalBinder.newOptionalBinder;
 import static java.util.Objects.requireNonNull;
 
 /**
  * JMX for one exchange manager: beans exported with {@code newExporter(binder).export(X.class).withGeneratedName()}
- * (here and in the storage backends' modules) appear as {@code io.spoolex:type=<class name>,name=<factory name>},
+ * (here and in the storage backends' modules) appear as {@code io.spoolex:type=<class name>,name=<factory name>}
+ * (with further key properties where the export names some),
  * e.g. {@code io.spoolex:type=SpoolexStats,name=filesystem}, and go away when the exchange manager shuts down.
  */
 public final class SpoolexJmxModule
@@ -57,7 +59,17 @@ public final class SpoolexJmxModule
     {
         binder.install(new MBeanModule());
         binder.bind(MBeanServer.class).toInstance(mbeanServer.view());
-        newOptionalBinder(binder, ObjectNameGenerator.class).setBinding().toInstance((type, _) -> "io.spoolex:type=%s,name=%s".formatted(type.getSimpleName(), factoryName));
+        newOptionalBinder(binder, ObjectNameGenerator.class).setBinding().toInstance((type, properties) -> {
+            StringBuilder name = new StringBuilder("io.spoolex:type=%s,name=%s".formatted(type.getSimpleName(), factoryName));
+            // further key properties, e.g. the directory of a BaseDirectoryHealth bean (values quoted by the caller);
+            // "name" is jmxutils' default property (the class name), which the factory's name stands in for here
+            new TreeMap<>(properties).forEach((key, value) -> {
+                if (!key.equals("name")) {
+                    name.append(',').append(key).append('=').append(value);
+                }
+            });
+            return name.toString();
+        });
         binder.bind(Unexporter.class).asEagerSingleton();
     }
 

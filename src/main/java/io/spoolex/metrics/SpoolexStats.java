@@ -15,6 +15,8 @@ package io.spoolex.metrics;
 
 import io.airlift.stats.CounterStat;
 import io.airlift.stats.DistributionStat;
+import io.spoolex.SpoolexVersion;
+import io.spoolex.format.Lz4Implementation;
 import org.weakref.jmx.Managed;
 import org.weakref.jmx.Nested;
 
@@ -25,6 +27,7 @@ import org.weakref.jmx.Nested;
  */
 public class SpoolexStats
 {
+    private final String version = SpoolexVersion.current().toString();
     private final CounterStat exchangesCreated = new CounterStat();
     private final CounterStat exchangesClosed = new CounterStat();
     private final CounterStat manifestsRead = new CounterStat();
@@ -40,6 +43,8 @@ public class SpoolexStats
     private final CounterStat filesWritten = new CounterStat();
     private final CounterStat blocksCompressed = new CounterStat();
     private final CounterStat blocksStoredRaw = new CounterStat();
+    private final CounterStat blocksNotTried = new CounterStat();
+    private final CounterStat incompressibleSinks = new CounterStat();
     private final CounterStat sinkBlocked = new CounterStat();
     private final CounterStat sinkBufferWaits = new CounterStat();
     private final CounterStat sinkFailures = new CounterStat();
@@ -51,6 +56,25 @@ public class SpoolexStats
     private final CounterStat sourceFailures = new CounterStat();
     private final CounterStat corruptFiles = new CounterStat();
     private final CounterStat attemptsSkipped = new CounterStat();
+
+    /**
+     * The Spoolex build running: version and git commit.
+     */
+    @Managed
+    public String getVersion()
+    {
+        return version;
+    }
+
+    /**
+     * lz4-java's implementation that compresses and decompresses spool files in this plugin: {@code JNI}, or
+     * {@code JavaSafe} when the native library did not load (the server log has a warning with the reason).
+     */
+    @Managed
+    public String getLz4Implementation()
+    {
+        return Lz4Implementation.get().name();
+    }
 
     @Managed
     @Nested
@@ -160,6 +184,26 @@ public class SpoolexStats
     public CounterStat getBlocksStoredRaw()
     {
         return blocksStoredRaw;
+    }
+
+    /**
+     * Blocks stored raw without an LZ4 attempt: their sink's first blocks had shown that its pages do not compress.
+     */
+    @Managed
+    @Nested
+    public CounterStat getBlocksNotTried()
+    {
+        return blocksNotTried;
+    }
+
+    /**
+     * Sinks whose pages arrived incompressible, so that they stopped trying LZ4 (the engine's own codec on?).
+     */
+    @Managed
+    @Nested
+    public CounterStat getIncompressibleSinks()
+    {
+        return incompressibleSinks;
     }
 
     @Managed

@@ -69,6 +69,28 @@ public interface SpoolStorage
      */
     ListenableFuture<List<SpoolFileStatus>> listFiles(URI directory);
 
+    /**
+     * For an operator: what a failure of {@code operation} on {@code location} means on this storage, with the
+     * storage's own error code and the permission or setting most likely missing, e.g. {@code S3 AccessDenied (HTTP
+     * 403): the credentials probably lack s3:PutObject on s3://bucket/prefix/*}. Never includes a secret.
+     */
+    default String diagnose(StorageOperation operation, URI location, Throwable failure)
+    {
+        Throwable cause = failure;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return "%s: %s".formatted(cause.getClass().getSimpleName(), cause.getMessage());
+    }
+
+    /**
+     * What a caller was doing, for {@link #diagnose}.
+     */
+    enum StorageOperation
+    {
+        WRITE, READ, DELETE, LIST
+    }
+
     @Override
     void close();
 }

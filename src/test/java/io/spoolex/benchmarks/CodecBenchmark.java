@@ -17,7 +17,9 @@ import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
 import io.spoolex.config.CompressionCodec;
 import io.spoolex.exchange.TestPages;
+import io.spoolex.format.AdaptiveCompression;
 import io.spoolex.format.ExchangeKey;
+import io.spoolex.format.Lz4Implementation;
 import io.spoolex.format.PageAssembler;
 import io.spoolex.format.SharedCompressionScratch;
 import io.spoolex.format.SpoolFileDecoder;
@@ -25,7 +27,6 @@ import io.spoolex.format.SpoolFileEncoder;
 import io.spoolex.format.SpoolFileFormat;
 import io.spoolex.format.SpoolFileId;
 import net.jpountz.lz4.LZ4Compressor;
-import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -74,8 +75,9 @@ public class CodecBenchmark
 {
     static final int DATA_BYTES = 16 * 1024 * 1024;
     private static final int READ_BYTES = 1024 * 1024;
-    private static final LZ4Compressor LZ4 = LZ4Factory.fastestInstance().fastCompressor();
-    private static final LZ4SafeDecompressor LZ4_DECOMPRESSOR = LZ4Factory.fastestInstance().safeDecompressor();
+    // the implementation the encoder and decoder use
+    private static final LZ4Compressor LZ4 = Lz4Implementation.get().compressor();
+    private static final LZ4SafeDecompressor LZ4_DECOMPRESSOR = Lz4Implementation.get().decompressor();
     private static final SpoolFileId FILE = new SpoolFileId("benchmark", 0, 0, 0, 0);
 
     /**
@@ -142,7 +144,7 @@ public class CodecBenchmark
             key = format.endsWith("AES") ? Optional.of(ExchangeKey.random(random)) : Optional.empty();
             output = new byte[SpoolFileFormat.headerBytes(true) + SpoolFileEncoder.encodeBufferBytes(blockSize, true) + SpoolFileFormat.trailerBytes(true)];
             ByteArrayOutputStream file = new ByteArrayOutputStream();
-            SpoolFileEncoder encoder = new SpoolFileEncoder(FILE, key, codec, random, scratch);
+            SpoolFileEncoder encoder = new SpoolFileEncoder(FILE, key, codec, AdaptiveCompression.tryingEveryBlock(), random, scratch);
             file.write(output, 0, encoder.writeHeader(output, 0));
             for (int offset = 0; offset < records.length; offset += blockSize) {
                 file.write(output, 0, encoder.encodeBlock(records, offset, Math.min(blockSize, records.length - offset), output, 0));
@@ -210,7 +212,7 @@ public class CodecBenchmark
     @Benchmark
     public long encode(SpoolFile state)
     {
-        SpoolFileEncoder encoder = new SpoolFileEncoder(FILE, state.key, state.codec, state.random, state.scratch);
+        SpoolFileEncoder encoder = new SpoolFileEncoder(FILE, state.key, state.codec, AdaptiveCompression.tryingEveryBlock(), state.random, state.scratch);
         encoder.writeHeader(state.output, 0);
         for (int offset = 0; offset < state.records.length; offset += state.blockSize) {
             encoder.encodeBlock(state.records, offset, Math.min(state.blockSize, state.records.length - offset), state.output, 0);

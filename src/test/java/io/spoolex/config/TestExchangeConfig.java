@@ -47,7 +47,8 @@ public class TestExchangeConfig
                 .setSourceHandleTargetDataSize(DataSize.of(256, MEGABYTE))
                 .setEncryptionEnabled(true)
                 .setSpoolCompressionCodec(null)
-                .setCompressionEnabled(null));
+                .setCompressionEnabled(null)
+                .setStartupCheck(StartupCheckMode.WARN));
         assertThat(new ExchangeConfig().resolveCompressionCodec()).isEqualTo(CompressionCodec.LZ4);
     }
 
@@ -68,6 +69,7 @@ public class TestExchangeConfig
                 .put("exchange.encryption-enabled", "false")
                 .put("exchange.spool-compression-codec", "NONE")
                 .put("exchange.compression-enabled", "false")
+                .put("exchange.startup-check", "FAIL")
                 .buildOrThrow();
         ExchangeConfig expected = new ExchangeConfig()
                 .setBaseDirectories("s3://exchange-1/spool,s3://exchange-2/spool")
@@ -82,7 +84,8 @@ public class TestExchangeConfig
                 .setSourceHandleTargetDataSize(DataSize.of(128, MEGABYTE))
                 .setEncryptionEnabled(false)
                 .setSpoolCompressionCodec(CompressionCodec.NONE)
-                .setCompressionEnabled(false);
+                .setCompressionEnabled(false)
+                .setStartupCheck(StartupCheckMode.FAIL);
         assertFullMapping(properties, expected);
     }
 

@@ -70,7 +70,7 @@ final class SpoolFileFixture
             records.writeBytes(page.getBytes());
         }
         byte[] raw = records.toByteArray();
-        SpoolFileEncoder encoder = new SpoolFileEncoder(id, key, codec, RANDOM, scratch);
+        SpoolFileEncoder encoder = new SpoolFileEncoder(id, key, codec, AdaptiveCompression.tryingEveryBlock(), RANDOM, scratch);
         boolean encrypted = key.isPresent();
         ByteArrayOutputStream file = new ByteArrayOutputStream();
         byte[] buffer = new byte[SpoolFileFormat.headerBytes(encrypted) + SpoolFileEncoder.encodeBufferBytes(blockSize, encrypted) + SpoolFileFormat.trailerBytes(encrypted)];

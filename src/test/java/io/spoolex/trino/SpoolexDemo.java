@@ -159,8 +159,11 @@ public final class SpoolexDemo
             out.println();
             out.println(query.strip().indent(4));
 
-            say("Warm-up (the same query on TPC-H sf0.1, so that the timings below compare warm JVMs)");
-            queryRunner.execute(Session.builder(queryRunner.getDefaultSession()).setSystemProperty("retry_policy", "TASK").build(), queryOn("sf0.1"));
+            // the first run of a query in a fresh JVM runs much of its code interpreted: without a warm-up under TASK
+            // (which also runs Spoolex's code), whichever run comes first looks slow, and a run with a failed task
+            // could look faster than one without
+            say("Warm-up: the same query once under TASK, so that the three timed runs below compare warm JVMs");
+            queryRunner.execute(Session.builder(queryRunner.getDefaultSession()).setSystemProperty("retry_policy", "TASK").build(), query);
 
             say("1/3  retry_policy=NONE: the reference, no spooling");
             Run none = execute(queryRunner, query, "NONE", Optional.empty(), localSpool);
@@ -175,10 +178,11 @@ public final class SpoolexDemo
             out.println();
             printRows(failed.result().result());
             out.println();
-            say("Wall time: %.1fs without retries (NONE), %.1fs with TASK retries, %.1fs with TASK retries and a failed task",
+            say("Wall time, one warm run each: %.1fs without retries (NONE); %.1fs with TASK retries (every stage's output spooled and read back); %.1fs with TASK retries and a failed task (its retry included)",
                     none.seconds(),
                     task.seconds(),
                     failed.seconds());
+            say("     Single runs on a shared machine vary by 10-30%%: compare with bin/bench queries, which repeats and interleaves runs, before reading anything into small differences");
             for (Run run : List.of(task, failed)) {
                 SpoolexCounters spooled = run.spooled();
                 say("Spooled by %s: %s page bytes in %s files, %s bytes in storage (%.0f%%), %s files read back%s",

@@ -30,8 +30,10 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -193,6 +195,28 @@ public class LocalSpoolStorage
             threads.shutdownNow();
             Thread.currentThread().interrupt();
         }
+    }
+
+    @Override
+    public String diagnose(StorageOperation operation, URI location, Throwable failure)
+    {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            String user = System.getProperty("user.name");
+            if (cause instanceof AccessDeniedException denied) {
+                return "permission denied on %s: the user Trino runs as (%s) needs %s permission there".formatted(
+                        denied.getFile(), user, operation == StorageOperation.READ || operation == StorageOperation.LIST ? "read" : "write");
+            }
+            if (cause instanceof FileSystemException fileSystem && fileSystem.getReason() != null && fileSystem.getReason().contains("Read-only file system")) {
+                return "%s is on a read-only file system: mount it read-write".formatted(fileSystem.getFile());
+            }
+            if (cause instanceof NoSuchFileException missing && operation == StorageOperation.WRITE) {
+                return "%s cannot be created (no such file or directory): its parent is missing or takes no new entries".formatted(missing.getFile());
+            }
+            if (cause instanceof FileSystemException fileSystem && cause.getCause() == null) {
+                return "%s: %s".formatted(fileSystem.getClass().getSimpleName(), fileSystem.getMessage());
+            }
+        }
+        return SpoolStorage.super.diagnose(operation, location, failure);
     }
 
     static Path path(URI location)

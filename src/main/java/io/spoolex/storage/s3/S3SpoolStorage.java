@@ -29,8 +29,10 @@ import io.spoolex.storage.SpoolFileStatus;
 import io.spoolex.storage.SpoolFileWriter;
 import io.spoolex.storage.SpoolStorage;
 import io.trino.spi.TrinoException;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
@@ -399,6 +401,45 @@ public class S3SpoolStorage
                 return ImmutableList.copyOf(files);
             }
         }, directExecutor());
+    }
+
+    @Override
+    public String diagnose(StorageOperation operation, URI location, Throwable failure)
+    {
+        Throwable cause = S3Failures.unwrap(failure);
+        while (cause instanceof TrinoException && cause.getCause() != null) {
+            cause = S3Failures.unwrap(cause.getCause());
+        }
+        String where;
+        try {
+            S3Location object = S3Location.of(location);
+            where = "arn:aws:s3:::%s/%s*".formatted(object.bucket(), object.directoryPrefix());
+        }
+        catch (IllegalArgumentException e) {
+            where = location.toString();
+        }
+        if (cause instanceof AwsServiceException service) {
+            String code = service.awsErrorDetails() == null || service.awsErrorDetails().errorCode() == null ? "HTTP " + service.statusCode() : service.awsErrorDetails().errorCode();
+            String error = "%s (HTTP %s)".formatted(code, service.statusCode());
+            String hint = switch (code) {
+                case "AccessDenied", "AllAccessDisabled", "HTTP 403" -> "the credentials probably lack %s on %s".formatted(switch (operation) {
+                    case WRITE -> "s3:PutObject (and s3:AbortMultipartUpload)";
+                    case READ -> "s3:GetObject";
+                    case DELETE -> "s3:DeleteObject";
+                    case LIST -> "s3:ListBucket (and s3:ListBucketMultipartUploads)";
+                }, where);
+                case "NoSuchBucket" -> "the bucket does not exist: create it, or correct exchange.base-directories";
+                case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken" -> "the credentials are not accepted: check exchange.s3.aws-access-key and exchange.s3.aws-secret-key, or the credentials the default chain finds";
+                case "PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException" -> "the bucket is in another region than exchange.s3.region says";
+                case "KMS.DisabledException", "KMS.NotFoundException", "KMS.KMSInvalidStateException", "KMS.AccessDeniedException" -> "the KMS key of exchange.s3.sse.kms-key-id is missing, disabled or not usable with these credentials (kms:GenerateDataKey, kms:Decrypt)";
+                default -> service.awsErrorDetails() == null ? "" : service.awsErrorDetails().errorMessage();
+            };
+            return "S3 " + error + (hint == null || hint.isEmpty() ? "" : ": " + hint);
+        }
+        if (cause instanceof SdkClientException client) {
+            return "S3 unreachable (%s): check exchange.s3.endpoint and the network".formatted(client.getMessage());
+        }
+        return SpoolStorage.super.diagnose(operation, location, failure);
     }
 
     @Override

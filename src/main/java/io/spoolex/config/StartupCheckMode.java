@@ -1,0 +1,33 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.config;
+
+/**
+ * What the exchange manager does with its base directories when it starts ({@code exchange.startup-check}).
+ */
+public enum StartupCheckMode
+{
+    /**
+     * Probe each directory in the background; a failure is logged as an error and shown in JMX, the server starts.
+     */
+    WARN,
+    /**
+     * Probe each directory before the exchange manager is ready; a failure stops the server's start.
+     */
+    FAIL,
+    /**
+     * No probe.
+     */
+    OFF,
+}
