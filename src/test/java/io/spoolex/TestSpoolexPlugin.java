@@ -54,6 +54,14 @@ public class TestSpoolexPlugin
     }
 
     @Test
+    public void testEachPluginRegistersOneFactory()
+    {
+        // a server with both plugin folders must see each name once
+        assertThat(new SpoolexPlugin().getExchangeManagerFactories()).extracting(ExchangeManagerFactory::getName).containsExactly("filesystem");
+        assertThat(new SpoolexHdfsPlugin().getExchangeManagerFactories()).extracting(ExchangeManagerFactory::getName).containsExactly("hdfs");
+    }
+
+    @Test
     public void testOperatorLocalConfigurationStartsUnchanged()
             throws Exception
     {

@@ -21,6 +21,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -42,11 +43,30 @@ public record BaseDirectories(String scheme, List<URI> uris)
     }
 
     /**
+     * Reads and checks the directories for an exchange manager whose storage backends serve {@code schemes}.
+     *
      * @param schemes the schemes the exchange manager's storage backends serve; where {@code hdfs} is one of them, a
      *         scheme-less {@code host:port/path} means {@code hdfs://host:port/path}, as in Trino's documented examples
      * @param factoryName the exchange manager's name, for the error about an unsupported scheme
      */
     public static BaseDirectories parse(List<String> directories, Set<String> schemes, String factoryName)
+    {
+        BaseDirectories parsed = read(directories, schemes.contains("hdfs"), Optional.empty());
+        if (!schemes.contains(parsed.scheme())) {
+            throw unsupportedScheme(parsed.scheme(), schemes, factoryName);
+        }
+        return parsed;
+    }
+
+    /**
+     * Reads the directories as URIs of one scheme, without checking that anything serves the scheme.
+     *
+     * @param hostPortIsHdfs whether a scheme-less {@code host:port/path} means {@code hdfs://host:port/path}
+     * @param defaultFileSystem where directories that name no file system lie, if not on the local one: a bare
+     *         absolute path, and a URI of the default file system's scheme without authority ({@code hdfs:///path}),
+     *         as Hadoop resolves them against {@code fs.defaultFS}
+     */
+    public static BaseDirectories read(List<String> directories, boolean hostPortIsHdfs, Optional<URI> defaultFileSystem)
     {
         if (directories.isEmpty()) {
             throw new TrinoException(CONFIGURATION_INVALID, PROPERTY + " must list at least one base directory");
@@ -54,7 +74,7 @@ public record BaseDirectories(String scheme, List<URI> uris)
         ImmutableList.Builder<URI> uris = ImmutableList.builder();
         String scheme = null;
         for (String directory : directories) {
-            URI uri = toUri(directory, schemes.contains("hdfs"));
+            URI uri = toUri(directory, hostPortIsHdfs, defaultFileSystem);
             String uriScheme = uri.getScheme().toLowerCase(Locale.ENGLISH);
             if (scheme != null && !scheme.equals(uriScheme)) {
                 throw new TrinoException(CONFIGURATION_INVALID, "%s mixes URI schemes (%s and %s): all base directories must be on one storage".formatted(PROPERTY, scheme, uriScheme));
@@ -62,21 +82,27 @@ public record BaseDirectories(String scheme, List<URI> uris)
             scheme = uriScheme;
             uris.add(uri);
         }
-        if (!schemes.contains(scheme)) {
-            throw new TrinoException(NOT_SUPPORTED, "Scheme %s is not supported as exchange spooling storage in exchange manager type %s (%s; supported: %s)"
-                    .formatted(scheme, factoryName, PROPERTY, String.join(", ", new TreeSet<>(schemes))));
-        }
         return new BaseDirectories(scheme, uris.build());
     }
 
-    private static URI toUri(String directory, boolean hdfs)
+    public static TrinoException unsupportedScheme(String scheme, Set<String> schemes, String factoryName)
+    {
+        return new TrinoException(NOT_SUPPORTED, "Scheme %s is not supported as exchange spooling storage in exchange manager type %s (%s; supported: %s)"
+                .formatted(scheme, factoryName, PROPERTY, String.join(", ", new TreeSet<>(schemes))));
+    }
+
+    private static URI toUri(String directory, boolean hostPortIsHdfs, Optional<URI> defaultFileSystem)
     {
         String value = directory.trim();
         if (value.startsWith("/")) {
+            if (defaultFileSystem.isPresent()) {
+                // on the default file system, as Hadoop reads a path without scheme
+                return withTrailingSlash(onFileSystem(defaultFileSystem.orElseThrow(), Path.of(value).toUri().normalize().getRawPath(), directory));
+            }
             // a bare absolute path is a local directory
             return withTrailingSlash(Path.of(value).toUri().normalize());
         }
-        if (!value.contains(":/") && hdfs) {
+        if (!value.contains(":/") && hostPortIsHdfs) {
             value = "hdfs://" + value;
         }
         URI uri;
@@ -92,7 +118,24 @@ public record BaseDirectories(String scheme, List<URI> uris)
         if (uri.getScheme().equalsIgnoreCase("file") && (uri.getPath() == null || !uri.getPath().startsWith("/"))) {
             throw new TrinoException(CONFIGURATION_INVALID, "%s: '%s' must be an absolute file: URI".formatted(PROPERTY, directory));
         }
+        if (defaultFileSystem.isPresent()
+                && uri.getRawAuthority() == null
+                && uri.getScheme().equalsIgnoreCase(defaultFileSystem.orElseThrow().getScheme())
+                && defaultFileSystem.orElseThrow().getRawAuthority() != null) {
+            // hdfs:///path: the namenode of the default file system, as Hadoop reads it
+            uri = onFileSystem(defaultFileSystem.orElseThrow(), uri.getRawPath(), directory);
+        }
         return withTrailingSlash(uri);
+    }
+
+    private static URI onFileSystem(URI fileSystem, String rawPath, String directory)
+    {
+        try {
+            return new URI(fileSystem.getScheme() + "://" + (fileSystem.getRawAuthority() == null ? "" : fileSystem.getRawAuthority()) + rawPath).normalize();
+        }
+        catch (URISyntaxException e) {
+            throw new TrinoException(CONFIGURATION_INVALID, "%s: '%s' on the default file system %s is not a valid URI: %s".formatted(PROPERTY, directory, fileSystem, e.getReason()));
+        }
     }
 
     private static URI withTrailingSlash(URI uri)

@@ -27,9 +27,12 @@ import io.spoolex.storage.SpoolStorageModule;
 import io.spoolex.storage.StorageWriteLimits;
 import io.trino.spi.TrinoException;
 
+import java.net.URI;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
+import static com.google.common.base.Preconditions.checkState;
 import static com.google.common.collect.ImmutableSet.toImmutableSet;
 import static io.airlift.configuration.ConfigBinder.configBinder;
 import static java.util.Objects.requireNonNull;
@@ -37,7 +40,8 @@ import static org.weakref.jmx.guice.ExportBinder.newExporter;
 
 /**
  * Wires one exchange manager: the core config, the storage backend chosen by the scheme of the base directories
- * (its module is installed only then), JMX and stats.
+ * (its module is installed only then), JMX and stats. A backend whose own configuration decides what its base
+ * directories mean is asked first (see {@link SpoolStorageBackend#defaultFileSystem}).
  */
 public class SpoolexModule
         extends AbstractConfigurationAwareModule
@@ -66,18 +70,17 @@ public class SpoolexModule
                 .flatMap(backend -> backend.schemes().stream())
                 .collect(toImmutableSet());
         BaseDirectories baseDirectories;
+        SpoolStorageBackend backend;
         try {
-            baseDirectories = BaseDirectories.parse(config.getBaseDirectories(), schemes, factoryName);
+            baseDirectories = BaseDirectories.read(config.getBaseDirectories(), schemes.contains("hdfs"), defaultFileSystem());
+            backend = backendFor(baseDirectories.scheme())
+                    .orElseThrow(() -> BaseDirectories.unsupportedScheme(baseDirectories.scheme(), schemes, factoryName));
         }
         catch (TrinoException e) {
             binder.addError(e);
             return;
         }
         binder.bind(BaseDirectories.class).toInstance(baseDirectories);
-        SpoolStorageBackend backend = backends.stream()
-                .filter(candidate -> candidate.schemes().contains(baseDirectories.scheme()))
-                .findFirst()
-                .orElseThrow();
         SpoolStorageModule storage = backend.module(baseDirectories);
         install(storage);
         StorageWriteLimits writeLimits = storage.writeLimits();
@@ -95,5 +98,37 @@ public class SpoolexModule
         newExporter(binder).export(SpoolexStats.class).withGeneratedName();
         binder.bind(StorageHealth.class).in(Scopes.SINGLETON);
         binder.bind(SpoolexExchangeManager.class).in(Scopes.SINGLETON);
+    }
+
+    /**
+     * The default file system of the one backend whose configuration names one (HDFS: fs.defaultFS).
+     */
+    private Optional<URI> defaultFileSystem()
+    {
+        Optional<URI> found = Optional.empty();
+        for (SpoolStorageBackend backend : backends) {
+            Optional<URI> defaultFileSystem = backend.defaultFileSystem(this::buildConfigObject);
+            if (defaultFileSystem.isPresent()) {
+                checkState(found.isEmpty(), "two storage backends of exchange manager %s name a default file system", factoryName);
+                found = defaultFileSystem;
+            }
+        }
+        return found;
+    }
+
+    /**
+     * The backend serving the scheme: the one listing it, else the one whose configuration admits it.
+     */
+    private Optional<SpoolStorageBackend> backendFor(String scheme)
+    {
+        Optional<SpoolStorageBackend> listing = backends.stream()
+                .filter(candidate -> candidate.schemes().contains(scheme))
+                .findFirst();
+        if (listing.isPresent()) {
+            return listing;
+        }
+        return backends.stream()
+                .filter(candidate -> candidate.admitsScheme(scheme, this::buildConfigObject))
+                .findFirst();
     }
 }

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.URI;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -56,6 +57,25 @@ public class TestBaseDirectories
         BaseDirectories directories = BaseDirectories.parse(List.of("hadoop-master:9000/exchange-spooling-directory"), HDFS, "hdfs");
         assertThat(directories.scheme()).isEqualTo("hdfs");
         assertThat(directories.uris()).containsExactly(URI.create("hdfs://hadoop-master:9000/exchange-spooling-directory/"));
+    }
+
+    @Test
+    public void testDefaultFileSystem()
+    {
+        Optional<URI> defaultFs = Optional.of(URI.create("hdfs://namenode:8020"));
+        // a bare path and hdfs:/// lie on the default file system; a URI naming a namenode keeps it
+        assertThat(BaseDirectories.read(List.of("/spool/one", "hdfs:///spool/two", "hdfs://other:9000/three"), true, defaultFs).uris())
+                .containsExactly(URI.create("hdfs://namenode:8020/spool/one/"), URI.create("hdfs://namenode:8020/spool/two/"), URI.create("hdfs://other:9000/three/"));
+        // a default file system of another scheme takes bare paths only
+        assertThat(BaseDirectories.read(List.of("/spool"), true, Optional.of(URI.create("viewfs://cluster/"))).uris())
+                .containsExactly(URI.create("viewfs://cluster/spool/"));
+        assertThat(BaseDirectories.read(List.of("hdfs:///spool"), true, Optional.of(URI.create("viewfs://cluster/"))).uris().getFirst().getAuthority())
+                .isNull();
+        // without fs.defaultFS Hadoop's default is the local file system
+        assertThat(BaseDirectories.read(List.of("/spool"), true, Optional.of(URI.create("file:///"))).uris())
+                .containsExactly(URI.create("file:///spool/"));
+        // read checks no scheme: that is up to the exchange manager's backends
+        assertThat(BaseDirectories.read(List.of("webhdfs://namenode:9870/spool"), true, defaultFs).scheme()).isEqualTo("webhdfs");
     }
 
     @Test

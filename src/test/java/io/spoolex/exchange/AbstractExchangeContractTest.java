@@ -25,6 +25,7 @@ import io.trino.spi.exchange.Exchange;
 import io.trino.spi.exchange.ExchangeId;
 import io.trino.spi.exchange.ExchangeManager;
 import io.trino.spi.exchange.ExchangeManagerContext;
+import io.trino.spi.exchange.ExchangeManagerFactory;
 import io.trino.spi.exchange.ExchangeSink;
 import io.trino.spi.exchange.ExchangeSinkHandle;
 import io.trino.spi.exchange.ExchangeSource;
@@ -93,6 +94,14 @@ public abstract class AbstractExchangeContractTest
         return Map.of();
     }
 
+    /**
+     * The exchange manager factory under test: {@code filesystem} unless overridden.
+     */
+    protected ExchangeManagerFactory exchangeManagerFactory()
+    {
+        return ExchangeTestKit.filesystemFactory();
+    }
+
     protected ExchangeManager createManager(Map<String, String> extraProperties)
     {
         Map<String, String> properties = new HashMap<>(storageProperties());
@@ -101,7 +110,7 @@ public abstract class AbstractExchangeContractTest
         properties.put("exchange.startup-check", "OFF");
         properties.putAll(formatProperties());
         properties.putAll(extraProperties);
-        ExchangeManager manager = ExchangeTestKit.filesystemFactory().create(properties, new ExchangeManagerContext() {});
+        ExchangeManager manager = exchangeManagerFactory().create(properties, new ExchangeManagerContext() {});
         managers.add(manager);
         return manager;
     }

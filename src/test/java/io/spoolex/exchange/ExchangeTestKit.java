@@ -17,7 +17,9 @@ import com.google.common.collect.ImmutableList;
 import com.google.common.collect.Streams;
 import io.airlift.slice.Slice;
 import io.opentelemetry.api.trace.Span;
+import io.spoolex.SpoolexHdfsPlugin;
 import io.spoolex.SpoolexPlugin;
+import io.trino.spi.Plugin;
 import io.trino.spi.QueryId;
 import io.trino.spi.exchange.Exchange;
 import io.trino.spi.exchange.ExchangeContext;
@@ -85,7 +87,20 @@ public final class ExchangeTestKit
      */
     public static ExchangeManagerFactory filesystemFactory()
     {
-        return Streams.stream(new SpoolexPlugin().getExchangeManagerFactories()).collect(onlyElement());
+        return onlyFactory(new SpoolexPlugin());
+    }
+
+    /**
+     * The {@code hdfs} factory as its plugin registers it.
+     */
+    public static ExchangeManagerFactory hdfsFactory()
+    {
+        return onlyFactory(new SpoolexHdfsPlugin());
+    }
+
+    private static ExchangeManagerFactory onlyFactory(Plugin plugin)
+    {
+        return Streams.stream(plugin.getExchangeManagerFactories()).collect(onlyElement());
     }
 
     public static Exchange createExchange(ExchangeManager manager, int outputPartitions, boolean preserveOrder)

@@ -46,10 +46,12 @@ import static com.google.common.collect.MoreCollectors.onlyElement;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The plugin archive operators install ({@code target/spoolex-<version>-exchange-filesystem.tar.gz}, or the
- * {@code .zip} of the same content), loaded the way a Trino 483 server loads a plugin folder:
+ * A plugin archive operators install ({@code target/spoolex-<version>-exchange-filesystem.tar.gz} or
+ * {@code target/spoolex-<version>-exchange-hdfs.tar.gz}, or the {@code .zip} of the same content), loaded the way a
+ * Trino 483 server loads a plugin folder:
  * <ul>
- * <li>unpacked, and every file of its {@code exchange-filesystem/} folder, sorted by name, on a class loader made by
+ * <li>unpacked, and every file of its one folder ({@code exchange-filesystem/} or {@code exchange-hdfs/}), sorted by
+ * name, on a class loader made by
  * Trino's own {@link PluginManager#createClassLoader}: its parent is the platform class loader, and only Trino's SPI
  * packages ({@code io.trino.spi}, Slice, Jackson annotations, OpenTelemetry API) come from this JVM's class path;</li>
  * <li>the {@link Plugin} found by {@link ServiceLoader} in that loader, with the loader as thread context class loader,
@@ -66,18 +68,68 @@ import static java.util.Objects.requireNonNull;
  * PluginArchive archive = PluginArchive.unpackBuiltArchive();
  * PluginArchive.LoadedPlugin plugin = archive.load();
  * ExchangeManager manager = plugin.createExchangeManager("filesystem", Map.of("exchange.base-directories", "/tmp/spool"));
+ *
+ * PluginArchive hdfs = PluginArchive.unpackBuiltArchive(BuiltArchive.EXCHANGE_HDFS);
  * }</pre>
  */
 public final class PluginArchive
 {
     /**
-     * System property with the path of the built archive; Failsafe sets it (see pom.xml).
+     * System property with the path of the built exchange-filesystem archive; Failsafe sets it (see pom.xml).
      */
     public static final String ARCHIVE_PROPERTY = "spoolex.plugin.archive";
     /**
-     * The archive's single top-level folder, the plugin's name on a server.
+     * System property with the path of the built exchange-hdfs archive; Failsafe sets it (see pom.xml).
+     */
+    public static final String HDFS_ARCHIVE_PROPERTY = "spoolex.plugin.hdfs-archive";
+    /**
+     * The exchange-filesystem archive's single top-level folder, the plugin's name on a server.
      */
     public static final String PLUGIN_FOLDER = "exchange-filesystem";
+
+    /**
+     * The archives the build makes: each unpacks into one folder named after what it replaces on a Trino server.
+     */
+    public enum BuiltArchive
+    {
+        EXCHANGE_FILESYSTEM(PLUGIN_FOLDER, ARCHIVE_PROPERTY),
+        EXCHANGE_HDFS("exchange-hdfs", HDFS_ARCHIVE_PROPERTY);
+
+        private final String folder;
+        private final String property;
+
+        BuiltArchive(String folder, String property)
+        {
+            this.folder = folder;
+            this.property = property;
+        }
+
+        /**
+         * The folder it unpacks into, the plugin's name on a server.
+         */
+        public String folder()
+        {
+            return folder;
+        }
+
+        /**
+         * The system property with its path.
+         */
+        public String property()
+        {
+            return property;
+        }
+
+        /**
+         * The built archive's path, from the system property Failsafe sets.
+         */
+        public Path path()
+        {
+            String archive = System.getProperty(property);
+            checkState(archive != null, "System property %s is not set: run through Failsafe (bin/test), or set it to target/spoolex-<version>-%s.tar.gz", property, folder);
+            return Path.of(archive).toAbsolutePath();
+        }
+    }
 
     private final Path pluginDirectory;
     private final List<Path> files;
@@ -97,19 +149,29 @@ public final class PluginArchive
     }
 
     /**
-     * The archive named by the system property {@value #ARCHIVE_PROPERTY}, unpacked into a new directory under
-     * {@code plugin-archive/} next to it (in {@code target/}).
+     * The exchange-filesystem archive named by the system property {@value #ARCHIVE_PROPERTY}, unpacked into a new
+     * directory under {@code plugin-archive/} next to it (in {@code target/}).
      */
     public static PluginArchive unpackBuiltArchive()
     {
-        String archive = System.getProperty(ARCHIVE_PROPERTY);
-        checkState(archive != null, "System property %s is not set: run through Failsafe (bin/test), or set it to target/spoolex-<version>-exchange-filesystem.tar.gz", ARCHIVE_PROPERTY);
-        Path path = Path.of(archive).toAbsolutePath();
-        return unpack(path, path.getParent().resolve("plugin-archive"));
+        return unpackBuiltArchive(BuiltArchive.EXCHANGE_FILESYSTEM);
     }
 
     /**
-     * Unpacks {@code archive} (a {@code .tar.gz}, {@code .tgz} or {@code .zip}) into a new directory below {@code parentDirectory}.
+     * One of the built archives, unpacked into a new directory under {@code plugin-archive/} next to it (in
+     * {@code target/}); it must hold the archive's folder.
+     */
+    public static PluginArchive unpackBuiltArchive(BuiltArchive builtArchive)
+    {
+        Path path = builtArchive.path();
+        PluginArchive archive = unpack(path, path.getParent().resolve("plugin-archive"));
+        checkState(archive.pluginName().equals(builtArchive.folder()), "%s unpacked into %s/, not %s/", path, archive.pluginName(), builtArchive.folder());
+        return archive;
+    }
+
+    /**
+     * Unpacks {@code archive} (a {@code .tar.gz}, {@code .tgz} or {@code .zip}) into a new directory below
+     * {@code parentDirectory}; it must hold one folder, the plugin's.
      */
     public static PluginArchive unpack(Path archive, Path parentDirectory)
     {
@@ -127,9 +189,12 @@ public final class PluginArchive
             else {
                 throw new IllegalArgumentException("not a .tar.gz or .zip archive: " + archive);
             }
-            Path pluginDirectory = target.resolve(PLUGIN_FOLDER);
-            checkState(Files.isDirectory(pluginDirectory), "%s has no %s/ folder", archive, PLUGIN_FOLDER);
-            return new PluginArchive(pluginDirectory);
+            List<Path> folders;
+            try (Stream<Path> listing = Files.list(target)) {
+                folders = listing.collect(toImmutableList());
+            }
+            checkState(folders.size() == 1 && Files.isDirectory(folders.getFirst()), "%s holds %s at its top, not one plugin folder", archive, folders);
+            return new PluginArchive(folders.getFirst());
         }
         catch (IOException e) {
             throw new UncheckedIOException("Cannot unpack " + archive, e);
@@ -150,6 +215,14 @@ public final class PluginArchive
     }
 
     /**
+     * The plugin's name on a server: its folder's, e.g. {@code exchange-hdfs}.
+     */
+    public String pluginName()
+    {
+        return pluginDirectory.getFileName().toString();
+    }
+
+    /**
      * The files of the plugin folder, in the order of the class path Trino gives them.
      */
     public List<Path> files()
@@ -165,7 +238,7 @@ public final class PluginArchive
         List<URL> urls = files.stream()
                 .map(PluginArchive::toUrl)
                 .collect(toImmutableList());
-        return PluginManager.createClassLoader(PLUGIN_FOLDER, urls);
+        return PluginManager.createClassLoader(pluginName(), urls);
     }
 
     /**

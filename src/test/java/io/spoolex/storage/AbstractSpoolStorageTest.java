@@ -384,6 +384,7 @@ public abstract class AbstractSpoolStorageTest
         TestingStorage closing = createStorage();
         URI directory = newDirectory(false);
         int writeBytes = closing.writeLimits().writeBytes();
+        List<String> operations = List.of("putFile", "first write of a streamed file", "second write of a streamed file", "deleteRecursively");
         List<ListenableFuture<Void>> pending = new ArrayList<>();
         pending.add(closing.storage().putFile(directory.resolve("put.spool"), List.of(Slices.wrappedBuffer(bytes(writeBytes, 13)))));
         SpoolFileWriter writer = closing.storage().createFile(directory.resolve("streamed.spool"));
@@ -393,15 +394,15 @@ public abstract class AbstractSpoolStorageTest
         long start = System.nanoTime();
         closing.close();
         // every operation ends, one way or the other, and close does not hang on them
-        for (ListenableFuture<Void> future : pending) {
+        for (int i = 0; i < pending.size(); i++) {
             try {
-                future.get(TIMEOUT_SECONDS, SECONDS);
+                pending.get(i).get(TIMEOUT_SECONDS, SECONDS);
             }
             catch (ExecutionException _) {
                 // failing because the storage closed is fine
             }
             catch (TimeoutException e) {
-                fail("an operation in flight at close never completed");
+                fail("an operation in flight at close never completed: " + operations.get(i));
             }
             catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

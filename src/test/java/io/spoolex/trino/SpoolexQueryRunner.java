@@ -45,7 +45,8 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 /**
  * A real Trino 483 cluster in one JVM: a coordinator that schedules no work and two workers talking over HTTP, the
  * TPC-H connector as catalog {@code tpch}, fault-tolerant execution with {@code retry-policy=TASK}, and Spoolex as
- * the exchange manager, installed as a plugin and loaded under the name operators use, {@code filesystem}.
+ * the exchange manager, installed as a plugin and loaded under the name operators use, {@code filesystem} (or
+ * another, e.g. {@code hdfs} with {@link Builder#withExchangeManagerName}).
  * The engine's own exchange compression and encryption are off, as docs/deployment.md recommends: Spoolex does both.
  * Failure injection is bound, so {@link DistributedQueryRunner#injectTaskFailure} really fails tasks.
  * <p>
@@ -153,6 +154,7 @@ public final class SpoolexQueryRunner
         private final Map<String, String> extraProperties = new HashMap<>();
         private int workerCount = 2;
         private Plugin exchangePlugin = new SpoolexPlugin();
+        private String exchangeManagerName = SpoolexPlugin.FILESYSTEM_FACTORY;
         private boolean testSettings = true;
 
         private Builder(String baseDirectories)
@@ -185,12 +187,22 @@ public final class SpoolexQueryRunner
         }
 
         /**
-         * Installs this plugin instead of Spoolex; its exchange manager must be named {@code filesystem}.
+         * Installs this plugin instead of Spoolex's {@code filesystem} one; the exchange manager loaded is named
+         * {@code filesystem} unless {@link #withExchangeManagerName} says otherwise.
          * {@link #exchangeManagers} and {@link #clusterCounters} only work with Spoolex.
          */
         public Builder withExchangePlugin(Plugin exchangePlugin)
         {
             this.exchangePlugin = requireNonNull(exchangePlugin, "exchangePlugin is null");
+            return this;
+        }
+
+        /**
+         * The {@code exchange-manager.name} to load from the installed plugin, e.g. {@code hdfs}.
+         */
+        public Builder withExchangeManagerName(String exchangeManagerName)
+        {
+            this.exchangeManagerName = requireNonNull(exchangeManagerName, "exchangeManagerName is null");
             return this;
         }
 
@@ -269,7 +281,7 @@ public final class SpoolexQueryRunner
                 }
                 exchange.putAll(exchangeProperties);
                 exchange.put("exchange.base-directories", baseDirectories);
-                queryRunner.loadExchangeManager("filesystem", ImmutableMap.copyOf(exchange));
+                queryRunner.loadExchangeManager(exchangeManagerName, ImmutableMap.copyOf(exchange));
                 return queryRunner;
             }
             catch (Throwable t) {

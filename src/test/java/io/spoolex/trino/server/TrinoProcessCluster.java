@@ -38,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
+import java.util.stream.Stream;
 
 import static com.google.common.base.Preconditions.checkState;
 import static java.nio.charset.StandardCharsets.UTF_8;
@@ -45,7 +46,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 /**
  * Real Trino 483 servers as separate JVM processes on 127.0.0.1: one coordinator and some workers, each with its own
  * {@code etc/} and {@code plugin/} directory, Spoolex installed from the plugin archive exactly as the README tells
- * operators ({@code tar -xzf spoolex-*-exchange-filesystem.tar.gz -C plugin}). Every process this class starts is
+ * operators ({@code tar -xzf spoolex-*-exchange-filesystem.tar.gz -C plugin}, and the exchange-hdfs archive the same
+ * way where a test wants it). Every process this class starts is
  * ended by {@link #close()}, and by a shutdown hook should the test JVM exit first.
  */
 public final class TrinoProcessCluster
@@ -81,7 +83,7 @@ public final class TrinoProcessCluster
     /**
      * Where the server's pieces come from; see the failsafe configuration in pom.xml.
      */
-    public record Installation(Path java, List<String> jvmFlags, List<Path> serverClasspath, Path launcherClasses, Path spoolexArchive)
+    public record Installation(Path java, List<String> jvmFlags, List<Path> serverClasspath, Path launcherClasses, Path spoolexArchive, Path hdfsArchive)
     {
         public static Installation fromSystemProperties()
                 throws IOException
@@ -99,7 +101,8 @@ public final class TrinoProcessCluster
                     flags,
                     classpath,
                     Path.of(requiredProperty("spoolex.trino.launcher.classes")),
-                    Path.of(requiredProperty("spoolex.plugin.archive")));
+                    Path.of(requiredProperty("spoolex.plugin.archive")),
+                    Path.of(requiredProperty("spoolex.plugin.hdfs-archive")));
         }
 
         private static String requiredProperty(String name)
@@ -126,6 +129,19 @@ public final class TrinoProcessCluster
     public static TrinoProcessCluster start(Installation installation, Path root, Path spoolDirectory, int workerCount, Map<String, String> serverProperties)
             throws Exception
     {
+        return start(installation, root, workerCount, serverProperties, List.of(installation.spoolexArchive()), ImmutableMap.of(
+                "exchange-manager.name", "filesystem",
+                "exchange.base-directories", spoolDirectory.toString()));
+    }
+
+    /**
+     * Lays out and starts a coordinator and {@code workerCount} workers under {@code root}, with these plugin
+     * archives unpacked into each node's {@code plugin/} and this {@code etc/exchange-manager.properties}, and waits
+     * until the coordinator sees every worker.
+     */
+    public static TrinoProcessCluster start(Installation installation, Path root, int workerCount, Map<String, String> serverProperties, List<Path> archives, Map<String, String> exchangeManagerProperties)
+            throws Exception
+    {
         List<Node> started = new ArrayList<>();
         // a hook for the processes started so far, so that none outlives the test JVM whatever happens
         Thread hook = new Thread(() -> started.forEach(node -> node.process().destroyForcibly()), "trino-process-cluster-cleanup");
@@ -134,11 +150,11 @@ public final class TrinoProcessCluster
             int coordinatorPort = freePort();
             URI discovery = URI.create("http://127.0.0.1:" + coordinatorPort);
             synchronized (started) {
-                started.add(startNode(installation, root, "coordinator", true, coordinatorPort, discovery, spoolDirectory, serverProperties));
+                started.add(startNode(installation, root, "coordinator", true, coordinatorPort, discovery, serverProperties, archives, exchangeManagerProperties));
             }
             for (int worker = 1; worker <= workerCount; worker++) {
                 synchronized (started) {
-                    started.add(startNode(installation, root, "worker-" + worker, false, freePort(), discovery, spoolDirectory, serverProperties));
+                    started.add(startNode(installation, root, "worker-" + worker, false, freePort(), discovery, serverProperties, archives, exchangeManagerProperties));
                 }
             }
             TrinoProcessCluster cluster = new TrinoProcessCluster(started, hook);
@@ -151,7 +167,7 @@ public final class TrinoProcessCluster
         }
     }
 
-    private static Node startNode(Installation installation, Path root, String nodeId, boolean coordinator, int port, URI discovery, Path spoolDirectory, Map<String, String> serverProperties)
+    private static Node startNode(Installation installation, Path root, String nodeId, boolean coordinator, int port, URI discovery, Map<String, String> serverProperties, List<Path> archives, Map<String, String> exchangeManagerProperties)
             throws IOException, InterruptedException
     {
         Path directory = Files.createDirectories(root.resolve(nodeId));
@@ -171,17 +187,18 @@ public final class TrinoProcessCluster
         }
         config.putAll(serverProperties);
         writeProperties(etc.resolve("config.properties"), config);
-        writeProperties(etc.resolve("exchange-manager.properties"), ImmutableMap.of(
-                "exchange-manager.name", "filesystem",
-                "exchange.base-directories", spoolDirectory.toString()));
+        writeProperties(etc.resolve("exchange-manager.properties"), exchangeManagerProperties);
         Files.createDirectories(etc.resolve("catalog"));
         writeProperties(etc.resolve("catalog/tpch.properties"), ImmutableMap.of(
                 "connector.name", "tpch",
                 "tpch.splits-per-node", "4"));
 
         // Spoolex, installed as the README says
-        run(List.of("tar", "-xzf", installation.spoolexArchive().toString(), "-C", plugins.toString()));
-        checkState(Files.isDirectory(plugins.resolve("exchange-filesystem")), "%s did not unpack into exchange-filesystem/", installation.spoolexArchive());
+        for (Path archive : archives) {
+            long folders = folderCount(plugins);
+            run(List.of("tar", "-xzf", archive.toString(), "-C", plugins.toString()));
+            checkState(folderCount(plugins) == folders + 1, "%s did not unpack into one new folder of %s", archive, plugins);
+        }
         installTpchPlugin(installation, plugins.resolve("tpch"));
 
         List<String> command = new ArrayList<>();
@@ -338,6 +355,14 @@ public final class TrinoProcessCluster
         StringBuilder text = new StringBuilder();
         properties.forEach((name, value) -> text.append(name).append('=').append(value).append('\n'));
         Files.writeString(file, text.toString(), UTF_8);
+    }
+
+    private static long folderCount(Path directory)
+            throws IOException
+    {
+        try (Stream<Path> listing = Files.list(directory)) {
+            return listing.filter(Files::isDirectory).count();
+        }
     }
 
     private static int freePort()
