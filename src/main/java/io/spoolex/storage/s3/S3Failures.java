@@ -89,6 +89,15 @@ final class S3Failures
     }
 
     /**
+     * The SDK's connection errors go on for several sentences of advice; the error's detail has them in full.
+     */
+    private static String firstSentence(String message)
+    {
+        int end = message.indexOf(". ");
+        return end < 0 ? message : message.substring(0, end + 1);
+    }
+
+    /**
      * Whether retrying the request can help, and what S3 answered.
      */
     static RequestFailure classify(Throwable failure)
@@ -119,7 +128,7 @@ final class S3Failures
         if (cause instanceof SdkException || cause instanceof IOException) {
             for (Throwable t = cause; t != null; t = t.getCause()) {
                 if (t instanceof IOException io) {
-                    return new RequestFailure(TRANSIENT, "connection failure (%s)".formatted(io.getMessage() == null ? io.getClass().getSimpleName() : io.getMessage()));
+                    return new RequestFailure(TRANSIENT, "connection failure (%s)".formatted(io.getMessage() == null ? io.getClass().getSimpleName() : firstSentence(io.getMessage())));
                 }
                 if (t instanceof TimeoutException) {
                     return new RequestFailure(TRANSIENT, "timeout");

@@ -56,6 +56,9 @@ public class TestS3Failures
         assertThat(S3Failures.classify(SdkClientException.create("Unable to execute HTTP request: Connection reset", new IOException("Connection reset"))))
                 .isEqualTo(new RequestFailure(TRANSIENT, "connection failure (Connection reset)"));
         assertThat(S3Failures.classify(SdkClientException.create("Unable to execute HTTP request: Read timed out", new SocketTimeoutException("Read timed out"))).kind()).isEqualTo(TRANSIENT);
+        // the SDK's advice after the first sentence is left to the error's detail
+        assertThat(S3Failures.classify(SdkClientException.create("Unable to execute HTTP request", new IOException("The connection was closed during the request. The request will usually succeed on a retry, but if it does not: consider disabling any proxies"))))
+                .isEqualTo(new RequestFailure(TRANSIENT, "connection failure (The connection was closed during the request.)"));
         // a listing cut off mid-document
         assertThat(S3Failures.classify(SdkClientException.create("Could not parse XML response.", new IllegalStateException("unexpected end")))).isEqualTo(new RequestFailure(TRANSIENT, "malformed answer"));
         assertThat(S3Failures.classify(SdkClientException.create("Unable to execute HTTP request: Acquire operation took longer than the configured maximum time."))).isEqualTo(new RequestFailure(TRANSIENT, "no free connection"));
