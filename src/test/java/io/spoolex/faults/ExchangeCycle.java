@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -198,11 +199,11 @@ public final class ExchangeCycle
         Outcome outcome = Outcome.OK;
         Optional<Throwable> failure = Optional.empty();
         double seconds;
+        List<Future<Integer>> tasks = new ArrayList<>();
         try {
             Map<Integer, Integer> committed = new HashMap<>();
             startPhase(scenario, Phase.WRITE, seed);
             timed(phaseSeconds, Phase.WRITE, () -> {
-                List<Future<Integer>> tasks = new ArrayList<>();
                 for (int task = 0; task < workload.tasks(); task++) {
                     int taskPartition = task;
                     tasks.add(threads.submit(() -> writeTask(manager, exchange, sinkHandles.get(taskPartition), taskPartition)));
@@ -248,6 +249,23 @@ public final class ExchangeCycle
         else {
             injector.stopFaults();
             injector.endOutage();
+            // as the engine ends a failed query's other tasks before it closes the exchange: a task still retrying
+            // its writes when one failed would otherwise finish after the close and leave its attempt behind
+            for (Future<Integer> task : tasks) {
+                try {
+                    task.get(phaseTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                }
+                catch (ExecutionException | CancellationException _) {
+                    // failing is what the other tasks may do too
+                }
+                catch (TimeoutException e) {
+                    outcome = Outcome.HUNG;
+                }
+                catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new RuntimeException(e);
+                }
+            }
         }
         long closeStart = System.nanoTime();
         exchange.close();
