@@ -19,8 +19,11 @@ import io.airlift.configuration.Config;
 import io.airlift.configuration.ConfigDescription;
 import io.airlift.configuration.LegacyConfig;
 import io.airlift.units.DataSize;
+import io.airlift.units.Duration;
 import io.airlift.units.MaxDataSize;
+import io.airlift.units.MaxDuration;
 import io.airlift.units.MinDataSize;
+import io.airlift.units.MinDuration;
 import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -30,6 +33,7 @@ import java.util.List;
 
 import static io.airlift.units.DataSize.Unit.GIGABYTE;
 import static io.airlift.units.DataSize.Unit.MEGABYTE;
+import static java.util.concurrent.TimeUnit.MINUTES;
 
 /**
  * The core properties of {@code etc/exchange-manager.properties}: the same names, defaults and bounds as
@@ -51,6 +55,7 @@ public class ExchangeConfig
     private boolean encryptionEnabled = true;
     private CompressionCodec spoolCompressionCodec;
     private Boolean compressionEnabled;
+    private Duration cleanupRetryTime = new Duration(10, MINUTES);
     private StartupCheckMode startupCheck = StartupCheckMode.WARN;
 
     public List<String> getBaseDirectories()
@@ -235,6 +240,22 @@ public class ExchangeConfig
             return spoolCompressionCodec;
         }
         return compressionEnabled == null || compressionEnabled ? CompressionCodec.LZ4 : CompressionCodec.NONE;
+    }
+
+    @NotNull
+    @MinDuration("0s")
+    @MaxDuration("1d")
+    public Duration getCleanupRetryTime()
+    {
+        return cleanupRetryTime;
+    }
+
+    @Config("exchange.cleanup-retry-time")
+    @ConfigDescription("How long deleting an exchange's (or an aborted task attempt's) spool data is tried again after it fails, before what is left is logged and counted")
+    public ExchangeConfig setCleanupRetryTime(Duration cleanupRetryTime)
+    {
+        this.cleanupRetryTime = cleanupRetryTime;
+        return this;
     }
 
     public CompressionCodec getSpoolCompressionCodec()

@@ -18,7 +18,6 @@ import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
-import io.airlift.log.Logger;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
 import io.spoolex.exchange.SpoolexSourceHandle.AttemptFiles;
@@ -57,6 +56,7 @@ import static com.google.common.base.Preconditions.checkState;
 import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
 import static io.airlift.concurrent.AsyncSemaphore.processAll;
 import static io.spoolex.SpoolexErrorCode.SPOOL_COMMIT_MISSING;
+import static io.spoolex.SpoolexErrorCode.SPOOL_FILE_CORRUPTED;
 import static io.spoolex.SpoolexErrorCode.SPOOL_FILE_NOT_FOUND;
 import static java.util.Objects.requireNonNull;
 import static java.util.concurrent.CompletableFuture.completedFuture;
@@ -68,10 +68,14 @@ import static java.util.concurrent.CompletableFuture.completedFuture;
 public class SpoolexExchange
         implements Exchange
 {
-    private static final Logger log = Logger.get(SpoolexExchange.class);
+    /**
+     * Reads of a manifest that arrives damaged before the damage is believed.
+     */
+    private static final int MANIFEST_READS = 3;
 
     private final ExchangeContext context;
     private final SpoolStorage storage;
+    private final SpoolCleaner cleaner;
     private final SpoolexStats stats;
     private final SpoolMetrics metrics = SpoolMetrics.forExchange();
     private final Tracer tracer;
@@ -99,6 +103,7 @@ public class SpoolexExchange
     public SpoolexExchange(
             ExchangeContext context,
             SpoolStorage storage,
+            SpoolCleaner cleaner,
             SpoolexStats stats,
             List<URI> baseDirectories,
             int outputPartitionCount,
@@ -112,6 +117,7 @@ public class SpoolexExchange
         this.tracer = requireNonNull(tracer, "tracer is null");
         this.context = requireNonNull(context, "context is null");
         this.storage = requireNonNull(storage, "storage is null");
+        this.cleaner = requireNonNull(cleaner, "cleaner is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.baseDirectories = ImmutableList.copyOf(requireNonNull(baseDirectories, "baseDirectories is null"));
         checkArgument(!baseDirectories.isEmpty(), "no base directories");
@@ -225,6 +231,16 @@ public class SpoolexExchange
 
     private ListenableFuture<AttemptManifest> readManifest(int taskPartitionId, int attemptId)
     {
+        return readManifest(taskPartitionId, attemptId, 1);
+    }
+
+    /**
+     * Reads a manifest, again if it arrives damaged: the coordinator reads it, and a failure here fails the query,
+     * not a task that fault-tolerant execution would retry. A read can be damaged on the way (an answer cut short
+     * that still looks complete) while the stored manifest is whole; a manifest damaged in storage fails every read.
+     */
+    private ListenableFuture<AttemptManifest> readManifest(int taskPartitionId, int attemptId, int read)
+    {
         URI location = SpoolLayout.manifest(SpoolLayout.attemptDirectory(taskPartitionDirectory(taskPartitionId), attemptId));
         long start = System.nanoTime();
         ListenableFuture<AttemptManifest> manifest = Futures.transform(
@@ -236,10 +252,14 @@ public class SpoolexExchange
                     return AttemptManifest.deserialize(data, location.toString(), exchangeId(), taskPartitionId, attemptId, key);
                 },
                 executor);
-        return Futures.catching(manifest, TrinoException.class, e -> {
+        return Futures.catchingAsync(manifest, TrinoException.class, e -> {
             if (e.getErrorCode().equals(SPOOL_FILE_NOT_FOUND.toErrorCode())) {
                 throw new TrinoException(SPOOL_COMMIT_MISSING, "Attempt %s of task partition %s of exchange %s finished, but its manifest %s is missing"
                         .formatted(attemptId, taskPartitionId, exchangeId(), location), e);
+            }
+            if (e.getErrorCode().equals(SPOOL_FILE_CORRUPTED.toErrorCode()) && read < MANIFEST_READS) {
+                stats.getManifestsReread().update(1);
+                return readManifest(taskPartitionId, attemptId, read + 1);
             }
             throw e;
         }, directExecutor());
@@ -377,19 +397,9 @@ public class SpoolexExchange
         if (directories.isEmpty()) {
             return;
         }
-        Futures.addCallback(storage.deleteRecursively(directories), new FutureCallback<>()
-        {
-            @Override
-            public void onSuccess(Void result) {}
-
-            @Override
-            public void onFailure(Throwable t)
-            {
-                // the query's result does not depend on this; the data is orphaned (see docs/cleanup.md)
-                stats.getCleanupFailures().update(1);
-                log.warn(t, "Failed to delete spool data of exchange %s (%s directories)", exchangeId(), directories.size());
-            }
-        }, directExecutor());
+        // in the background, retried until it succeeds or exchange.cleanup-retry-time passes (then logged and counted):
+        // the query's result does not depend on it
+        var _ = cleaner.delete("exchange %s of query %s".formatted(exchangeId(), context.getQueryId()), directories);
     }
 
     private URI taskPartitionDirectory(int taskPartitionId)

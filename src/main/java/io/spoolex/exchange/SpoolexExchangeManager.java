@@ -36,6 +36,7 @@ import io.trino.spi.exchange.ExchangeSource;
 import jakarta.annotation.PreDestroy;
 
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -55,6 +56,7 @@ public class SpoolexExchangeManager
     private final ExchangeConfig config;
     private final BaseDirectories baseDirectories;
     private final SpoolStorage storage;
+    private final SpoolCleaner cleaner;
     private final StorageWriteLimits writeLimits;
     private final SpoolexStats stats;
     private final CompressionCodec compressionCodec;
@@ -73,6 +75,7 @@ public class SpoolexExchangeManager
         this.storage = requireNonNull(storage, "storage is null");
         this.writeLimits = requireNonNull(writeLimits, "writeLimits is null");
         this.stats = requireNonNull(stats, "stats is null");
+        this.cleaner = new SpoolCleaner(storage, stats, Duration.ofMillis(config.getCleanupRetryTime().toMillis()));
         this.compressionCodec = config.resolveCompressionCodec();
     }
 
@@ -106,6 +109,7 @@ public class SpoolexExchangeManager
         return new SpoolexExchange(
                 context,
                 storage,
+                cleaner,
                 stats,
                 baseDirectories.uris(),
                 outputPartitionCount,
@@ -122,6 +126,7 @@ public class SpoolexExchangeManager
     {
         return new SpoolexSink(
                 storage,
+                cleaner,
                 writeLimits,
                 stats,
                 (SpoolexSinkInstanceHandle) handle,
@@ -187,6 +192,8 @@ public class SpoolexExchangeManager
     public void destroy()
     {
         executor.shutdownNow();
+        // waits a little for cleanups in flight, then logs what they leave behind, before the storage goes
+        cleaner.close();
         storage.close();
     }
 }

@@ -16,22 +16,29 @@ package io.spoolex.exchange;
 import com.google.common.collect.ImmutableList;
 import com.google.inject.Injector;
 import io.airlift.bootstrap.Bootstrap;
+import io.airlift.configuration.Config;
+import io.airlift.configuration.LegacyConfig;
 import io.airlift.log.Logger;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Tracer;
 import io.spoolex.SpoolexVersion;
+import io.spoolex.config.ExchangeConfig;
 import io.spoolex.metrics.SpoolexJmxModule;
 import io.spoolex.storage.SpoolStorageBackend;
+import io.trino.spi.TrinoException;
 import io.trino.spi.exchange.ExchangeManager;
 import io.trino.spi.exchange.ExchangeManagerContext;
 import io.trino.spi.exchange.ExchangeManagerFactory;
 
+import java.lang.reflect.Method;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 import static com.google.common.base.Preconditions.checkArgument;
+import static io.trino.spi.StandardErrorCode.CONFIGURATION_INVALID;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -83,6 +90,7 @@ public class SpoolexExchangeManagerFactory
     {
         requireNonNull(config, "config is null");
         requireNonNull(context, "context is null");
+        config = resolveDeprecatedNames(config);
         SpoolexJmxModule jmx = new SpoolexJmxModule(name);
         Tracer tracer = engineTracer(context);
         Bootstrap app = new Bootstrap("io.spoolex.bootstrap." + name, new SpoolexModule(name, backends, jmx), binder -> binder.bind(Tracer.class).toInstance(tracer));
@@ -108,5 +116,33 @@ public class SpoolexExchangeManagerFactory
             jmx.unregisterAll();
             throw e;
         }
+    }
+
+    /**
+     * Properties set under both their name and a deprecated one ({@code exchange.base-directories} and
+     * {@code exchange.base-directory}): the same value is taken once; different values are refused naming both, where
+     * airlift would fail with "Key ... is already present" naming neither.
+     */
+    static Map<String, String> resolveDeprecatedNames(Map<String, String> config)
+    {
+        Map<String, String> resolved = new HashMap<>(config);
+        for (Method method : ExchangeConfig.class.getMethods()) {
+            Config name = method.getAnnotation(Config.class);
+            LegacyConfig legacy = method.getAnnotation(LegacyConfig.class);
+            if (name == null || legacy == null || !config.containsKey(name.value())) {
+                continue;
+            }
+            for (String deprecated : legacy.value()) {
+                if (!config.containsKey(deprecated)) {
+                    continue;
+                }
+                if (!config.get(deprecated).trim().equals(config.get(name.value()).trim())) {
+                    throw new TrinoException(CONFIGURATION_INVALID, "Invalid configuration: %s ('%s') and %s ('%s') are set to different values; %s is the deprecated name of %s: set only %s"
+                            .formatted(deprecated, config.get(deprecated), name.value(), config.get(name.value()), deprecated, name.value(), name.value()));
+                }
+                resolved.remove(deprecated);
+            }
+        }
+        return resolved;
     }
 }

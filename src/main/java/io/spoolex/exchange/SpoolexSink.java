@@ -19,7 +19,6 @@ import com.google.common.util.concurrent.ListenableFuture;
 import com.google.errorprone.annotations.FormatMethod;
 import com.google.errorprone.annotations.FormatString;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
-import io.airlift.log.Logger;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
 import io.airlift.units.DataSize;
@@ -78,9 +77,8 @@ import static java.util.concurrent.TimeUnit.NANOSECONDS;
 public class SpoolexSink
         implements ExchangeSink
 {
-    private static final Logger log = Logger.get(SpoolexSink.class);
-
     private final SpoolStorage storage;
+    private final SpoolCleaner cleaner;
     private final SpoolexStats stats;
     private final SpoolexSinkInstanceHandle handle;
     private final CompressionCodec codec;
@@ -105,6 +103,7 @@ public class SpoolexSink
 
     public SpoolexSink(
             SpoolStorage storage,
+            SpoolCleaner cleaner,
             StorageWriteLimits writeLimits,
             SpoolexStats stats,
             SpoolexSinkInstanceHandle handle,
@@ -120,6 +119,7 @@ public class SpoolexSink
     {
         this.tracer = requireNonNull(tracer, "tracer is null");
         this.storage = requireNonNull(storage, "storage is null");
+        this.cleaner = requireNonNull(cleaner, "cleaner is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.handle = requireNonNull(handle, "handle is null");
         this.codec = requireNonNull(codec, "codec is null");
@@ -344,33 +344,22 @@ public class SpoolexSink
         }
         closed = true;
         stats.getSinksAborted().update(1);
-        ListenableFuture<Void> discarded = Futures.catchingAsync(discard(), Throwable.class, cleanupFailure -> {
-            recordCleanupFailure(cleanupFailure);
-            return immediateFailedFuture(cleanupFailure);
-        }, directExecutor());
-        return releaseMemoryThen(discarded);
+        return releaseMemoryThen(discard());
     }
 
     /**
      * Discards the attempt's files, then fails with {@code failure}, the error the task fails with: a failure of the
-     * cleanup is added to it as suppressed (and logged and counted), never reported instead of it.
+     * cleanup's first round is added to it as suppressed, never reported instead of it.
      */
     private ListenableFuture<Void> discardThenFail(Throwable failure)
     {
         ListenableFuture<Void> discarded = Futures.catching(discard(), Throwable.class, cleanupFailure -> {
-            recordCleanupFailure(cleanupFailure);
             if (cleanupFailure != failure) {
                 failure.addSuppressed(cleanupFailure);
             }
             return null;
         }, directExecutor());
         return Futures.transformAsync(discarded, _ -> immediateFailedFuture(failure), directExecutor());
-    }
-
-    private void recordCleanupFailure(Throwable cleanupFailure)
-    {
-        stats.getCleanupFailures().update(1);
-        log.warn(cleanupFailure, "Failed to delete the spool data of task attempt %s", handle.attemptDirectory());
     }
 
     /**
@@ -404,7 +393,8 @@ public class SpoolexSink
 
     /**
      * Abandons every file and deletes the attempt's directory, once writes in flight have settled (a write landing
-     * after the delete would leave an orphan behind).
+     * after the delete would leave an orphan behind). Completes with the delete's first round; if that leaves the
+     * directory behind, the cleaner tries again in the background (and the exchange's close deletes it too).
      */
     private synchronized ListenableFuture<Void> discard()
     {
@@ -418,7 +408,7 @@ public class SpoolexSink
         }
         pending.addAll(fileFutures);
         return Futures.whenAllComplete(pending).callAsync(
-                () -> storage.deleteRecursively(ImmutableList.of(handle.attemptDirectory())),
+                () -> cleaner.delete("task attempt " + handle.attemptDirectory(), ImmutableList.of(handle.attemptDirectory())),
                 directExecutor());
     }
 

@@ -31,7 +31,10 @@ public class SpoolexStats
     private final CounterStat exchangesCreated = new CounterStat();
     private final CounterStat exchangesClosed = new CounterStat();
     private final CounterStat manifestsRead = new CounterStat();
+    private final CounterStat manifestsReread = new CounterStat();
     private final CounterStat cleanupFailures = new CounterStat();
+    private final CounterStat cleanupRetries = new CounterStat();
+    private final CounterStat cleanupDirectoriesLeft = new CounterStat();
 
     private final CounterStat sinksFinished = new CounterStat();
     private final CounterStat sinksAborted = new CounterStat();
@@ -94,11 +97,44 @@ public class SpoolexStats
         return manifestsRead;
     }
 
+    /**
+     * Manifests read again because a read arrived damaged.
+     */
+    @Managed
+    @Nested
+    public CounterStat getManifestsReread()
+    {
+        return manifestsReread;
+    }
+
+    /**
+     * Cleanups (of an exchange, or of a task attempt's directory) given up on, leaving directories behind.
+     */
     @Managed
     @Nested
     public CounterStat getCleanupFailures()
     {
         return cleanupFailures;
+    }
+
+    /**
+     * Rounds of a cleanup that failed and were tried again later.
+     */
+    @Managed
+    @Nested
+    public CounterStat getCleanupRetries()
+    {
+        return cleanupRetries;
+    }
+
+    /**
+     * Spool directories left in storage by cleanups given up on (see the log line that names them).
+     */
+    @Managed
+    @Nested
+    public CounterStat getCleanupDirectoriesLeft()
+    {
+        return cleanupDirectoriesLeft;
     }
 
     @Managed

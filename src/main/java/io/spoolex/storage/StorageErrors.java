@@ -16,6 +16,8 @@ package io.spoolex.storage;
 import io.trino.spi.TrinoException;
 
 import java.net.URI;
+import java.time.Duration;
+import java.util.Locale;
 
 import static io.spoolex.SpoolexErrorCode.SPOOL_FILE_CORRUPTED;
 import static io.spoolex.SpoolexErrorCode.SPOOL_FILE_NOT_FOUND;
@@ -49,5 +51,28 @@ public final class StorageErrors
             return trinoException;
         }
         return new TrinoException(SPOOL_STORAGE_ERROR, "Failed to %s %s: %s".formatted(action, location, cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()), cause);
+    }
+
+    /**
+     * A request given up on after retries: names the file, the storage's last answer, the attempts and the
+     * properties that would let it ride out more. The code is retryable, so fault-tolerant execution runs the task
+     * again; the last failure is the cause.
+     */
+    public static TrinoException retriesExhausted(String action, URI location, String status, int attempts, Duration elapsed, StorageRetryPolicy policy, String detail, Throwable lastFailure)
+    {
+        return new TrinoException(
+                SPOOL_STORAGE_ERROR,
+                "Failed to %s %s: %s, %s attempts over %s (%s=%s, %s=%s): %s".formatted(
+                        action,
+                        location,
+                        status,
+                        attempts,
+                        String.format(Locale.ROOT, "%.1fs", elapsed.toNanos() / 1e9),
+                        policy.minAttemptsProperty(),
+                        policy.minAttempts(),
+                        policy.retryTimeProperty(),
+                        policy.retryTime().toMillis() % 1000 == 0 ? policy.retryTime().toSeconds() + "s" : policy.retryTime().toMillis() + "ms",
+                        detail),
+                lastFailure);
     }
 }

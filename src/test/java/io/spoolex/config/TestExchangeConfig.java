@@ -15,6 +15,7 @@ package io.spoolex.config;
 
 import com.google.common.collect.ImmutableMap;
 import io.airlift.units.DataSize;
+import io.airlift.units.Duration;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -26,6 +27,8 @@ import static io.airlift.configuration.testing.ConfigAssertions.recordDefaults;
 import static io.airlift.units.DataSize.Unit.GIGABYTE;
 import static io.airlift.units.DataSize.Unit.KILOBYTE;
 import static io.airlift.units.DataSize.Unit.MEGABYTE;
+import static java.util.concurrent.TimeUnit.MINUTES;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 public class TestExchangeConfig
@@ -48,6 +51,7 @@ public class TestExchangeConfig
                 .setEncryptionEnabled(true)
                 .setSpoolCompressionCodec(null)
                 .setCompressionEnabled(null)
+                .setCleanupRetryTime(new Duration(10, MINUTES))
                 .setStartupCheck(StartupCheckMode.WARN));
         assertThat(new ExchangeConfig().resolveCompressionCodec()).isEqualTo(CompressionCodec.LZ4);
     }
@@ -69,6 +73,7 @@ public class TestExchangeConfig
                 .put("exchange.encryption-enabled", "false")
                 .put("exchange.spool-compression-codec", "NONE")
                 .put("exchange.compression-enabled", "false")
+                .put("exchange.cleanup-retry-time", "90s")
                 .put("exchange.startup-check", "FAIL")
                 .buildOrThrow();
         ExchangeConfig expected = new ExchangeConfig()
@@ -85,6 +90,7 @@ public class TestExchangeConfig
                 .setEncryptionEnabled(false)
                 .setSpoolCompressionCodec(CompressionCodec.NONE)
                 .setCompressionEnabled(false)
+                .setCleanupRetryTime(new Duration(90, SECONDS))
                 .setStartupCheck(StartupCheckMode.FAIL);
         assertFullMapping(properties, expected);
     }

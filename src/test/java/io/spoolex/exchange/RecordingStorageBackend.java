@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static java.util.Objects.requireNonNull;
@@ -53,6 +54,7 @@ final class RecordingStorageBackend
     private final Set<URI> finished = ConcurrentHashMap.newKeySet();
     private final AtomicReference<RuntimeException> writeFailure = new AtomicReference<>();
     private final AtomicReference<RuntimeException> deleteFailure = new AtomicReference<>();
+    private final AtomicInteger deleteCalls = new AtomicInteger();
 
     RecordingStorageBackend(StorageWriteLimits limits)
     {
@@ -84,11 +86,19 @@ final class RecordingStorageBackend
     }
 
     /**
-     * From now on every delete fails with this.
+     * From now on every delete fails with this; {@code null} lets them succeed again.
      */
     void failDeletes(RuntimeException failure)
     {
         deleteFailure.set(failure);
+    }
+
+    /**
+     * Deletes asked for so far (each a call with its directories).
+     */
+    int deleteCalls()
+    {
+        return deleteCalls.get();
     }
 
     @Override
@@ -184,6 +194,7 @@ final class RecordingStorageBackend
         @Override
         public ListenableFuture<Void> deleteRecursively(List<URI> directories)
         {
+            backend.deleteCalls.incrementAndGet();
             RuntimeException failure = backend.deleteFailure.get();
             return failure != null ? Futures.immediateFailedFuture(failure) : delegate.deleteRecursively(directories);
         }

@@ -136,7 +136,8 @@ public class TestSinkStorageLimits
     public void testFirstFailureIsReportedAndCleanupFailureSuppressed()
     {
         RecordingStorageBackend backend = new RecordingStorageBackend(StorageWriteLimits.unlimited(MIB));
-        ExchangeManager manager = manager(backend, Map.of());
+        // a cleanup that fails is given up on at once (not retried in the background), so the counters can be read
+        ExchangeManager manager = manager(backend, Map.of("exchange.cleanup-retry-time", "0s"));
         Exchange exchange = ExchangeTestKit.createExchange(manager, 1, false);
         ExchangeSinkHandle task = exchange.addSink(0);
         exchange.noMoreSinks();

@@ -15,7 +15,8 @@ package io.spoolex.trino;
 
 import com.google.common.collect.ImmutableMultiset;
 import com.google.common.collect.Multiset;
-import io.spoolex.storage.s3.RecordingHttpRelay;
+import io.spoolex.faults.FaultInjectingHttpProxy;
+import io.spoolex.storage.s3.S3HttpDialect;
 import io.spoolex.storage.s3.S3ProxyServer;
 import io.trino.Session;
 import io.trino.testing.DistributedQueryRunner;
@@ -46,7 +47,7 @@ public class TestSpoolexQueriesOnS3
     private static final List<String> BUCKETS = List.of("fte-spool-1", "fte-spool-2");
 
     private S3ProxyServer server;
-    private RecordingHttpRelay relay;
+    private FaultInjectingHttpProxy relay;
     private S3Client client;
     private DistributedQueryRunner queryRunner;
 
@@ -55,7 +56,7 @@ public class TestSpoolexQueriesOnS3
             throws Exception
     {
         server = S3ProxyServer.start();
-        relay = new RecordingHttpRelay(server.endpoint());
+        relay = new FaultInjectingHttpProxy(server.endpoint(), S3HttpDialect.S3);
         client = server.createClient();
         BUCKETS.forEach(bucket -> client.createBucket(request -> request.bucket(bucket)));
         queryRunner = SpoolexQueryRunner.builder("s3://" + BUCKETS.get(0) + "/spool,s3://" + BUCKETS.get(1) + "/spool")
@@ -71,7 +72,7 @@ public class TestSpoolexQueriesOnS3
     public void stop()
             throws Exception
     {
-        try (S3ProxyServer _ = server; RecordingHttpRelay _ = relay; S3Client _ = client; DistributedQueryRunner _ = queryRunner) {
+        try (S3ProxyServer _ = server; FaultInjectingHttpProxy _ = relay; S3Client _ = client; DistributedQueryRunner _ = queryRunner) {
             // closed in reverse order: Trino first, the S3 server last
         }
     }
@@ -101,7 +102,7 @@ public class TestSpoolexQueriesOnS3
             Thread.sleep(100);
         }
         assertThat(storedObjects()).isEmpty();
-        Multiset<String> operations = relay.requests().stream().map(RecordingHttpRelay.Request::operation).collect(ImmutableMultiset.toImmutableMultiset());
+        Multiset<String> operations = relay.requests().stream().map(FaultInjectingHttpProxy.Request::operation).collect(ImmutableMultiset.toImmutableMultiset());
         assertThat(operations.count("PutObject")).isPositive();
         assertThat(operations.count("GetObject")).isPositive();
         System.out.printf("FTE query on S3 (%s ms, %s rows): %s%n  %s%n", millis, actual.getRowCount(), operations, sql);

@@ -27,14 +27,13 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
 import static io.spoolex.SpoolexErrorCode.SPOOL_STORAGE_ERROR;
-import static io.spoolex.storage.StorageErrors.truncated;
 import static io.spoolex.storage.StorageErrors.wrongSize;
 import static java.util.Objects.requireNonNull;
 
 /**
  * Receives a ranged GET straight into the caller's heap memory (no intermediate copies), checking on the way that
- * the object has the size the manifest recorded and that the body is complete. The SDK calls {@link #prepare()}
- * again for each retry, which starts over.
+ * the object has the size the manifest recorded and that the body is complete. One transformer per attempt (Spoolex
+ * retries, not the SDK); {@link #prepare()} starts over all the same.
  */
 final class RangeReadTransformer
         implements AsyncResponseTransformer<GetObjectResponse, Void>
@@ -152,7 +151,8 @@ final class RangeReadTransformer
             public void onComplete()
             {
                 if (written < length) {
-                    attempt.completeExceptionally(truncated(file, position + written, expectedFileBytes));
+                    // the answer named the object's recorded size, so the object is whole: the answer was cut short
+                    attempt.completeExceptionally(new S3ShortAnswerException("answer cut short: %s of %s bytes at offset %s".formatted(written, length, position)));
                     return;
                 }
                 attempt.complete(null);

@@ -47,8 +47,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
-import static com.google.common.base.Preconditions.checkState;
 import static io.airlift.concurrent.Threads.daemonThreadsNamed;
+import static io.spoolex.SpoolexErrorCode.SPOOL_STORAGE_ERROR;
 import static io.trino.spi.StandardErrorCode.CONFIGURATION_INVALID;
 import static java.util.Objects.requireNonNull;
 import static software.amazon.awssdk.core.client.config.SdkAdvancedClientOption.USER_AGENT_SUFFIX;
@@ -92,10 +92,9 @@ final class S3ClientPool
         this.dialect = requireNonNull(dialect, "dialect is null");
         this.requestCounter = new S3RequestCounter(requireNonNull(stats, "stats is null"));
         this.signingRegion = signingRegion(config, dialect);
-        this.retryStrategy = AwsRetryStrategy.forRetryMode(config.getRetryMode())
-                .toBuilder()
-                .maxAttempts(config.maxAttempts())
-                .build();
+        // Spoolex retries every request itself (S3Calls): the SDK's own retries count attempts, not time, stop early
+        // when its retry-token bucket runs dry during an outage, and do not retry answers cut short
+        this.retryStrategy = AwsRetryStrategy.doNotRetry();
 
         if (config.getAwsAccessKey().isPresent()) {
             credentialsProvider = StaticCredentialsProvider.create(AwsBasicCredentials.create(config.getAwsAccessKey().orElseThrow(), config.getAwsSecretKey().orElseThrow()));
@@ -128,7 +127,9 @@ final class S3ClientPool
 
     synchronized S3AsyncClient client(String bucket)
     {
-        checkState(!closed, "S3 storage is closed");
+        if (closed) {
+            throw new TrinoException(SPOOL_STORAGE_ERROR, "The S3 spool storage is closed: no request to bucket %s is made".formatted(bucket));
+        }
         return clients.computeIfAbsent(bucket, _ -> createClient());
     }
 

@@ -15,38 +15,61 @@ package io.spoolex.storage.s3;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.SettableFuture;
+import io.spoolex.storage.RequestFailure;
 import io.spoolex.storage.StorageErrors;
 import io.trino.spi.TrinoException;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
+import javax.xml.stream.XMLStreamException;
+
+import java.io.IOException;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
 import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
+import static io.spoolex.storage.RequestFailure.Kind.PERMANENT;
+import static io.spoolex.storage.RequestFailure.Kind.THROTTLED;
+import static io.spoolex.storage.RequestFailure.Kind.TRANSIENT;
 
 /**
- * Turns what the SDK fails with into the storage errors of {@link StorageErrors}, each naming the object.
+ * What the SDK fails with: which failures another attempt can cure ({@link #classify}), and the storage errors of
+ * {@link StorageErrors}, each naming the object, that the others become ({@link #translate}).
  */
 final class S3Failures
 {
+    /**
+     * Error codes S3 and S3-compatible stores answer when they want fewer requests (besides 429 and 503 SlowDown).
+     */
+    private static final Set<String> THROTTLING_CODES = Set.of("SlowDown", "Throttling", "ThrottlingException", "RequestThrottled", "RequestLimitExceeded", "TooManyRequests", "TooManyRequestsException", "BandwidthLimitExceeded");
+    /**
+     * Error codes of failures inside the store that another attempt can cure (besides every 5xx).
+     */
+    private static final Set<String> TRANSIENT_CODES = Set.of("RequestTimeout", "RequestTimeoutException", "InternalError", "ServiceUnavailable", "PriorRequestNotComplete", "IDPCommunicationError", "OperationAborted");
+
+    private static final Pattern SDK_ATTEMPT_COUNT = Pattern.compile(" ?\\(SDK Attempt Count: \\d+\\)");
+
     private S3Failures() {}
 
     /**
-     * Starts an SDK call and adapts its future: failures become storage errors naming the object, and cancelling
-     * the result cancels the call (which aborts its HTTP request).
+     * Starts an SDK call and adapts its future, failures as the SDK reported them; cancelling the result cancels
+     * the call (which aborts its HTTP request).
      */
-    static <T> ListenableFuture<T> call(String action, S3Location location, Supplier<CompletableFuture<T>> call)
+    static <T> ListenableFuture<T> adapt(Supplier<CompletableFuture<T>> call)
     {
         CompletableFuture<T> future;
         try {
             future = call.get();
         }
         catch (RuntimeException e) {
-            return immediateFailedFuture(translate(action, location, e));
+            return immediateFailedFuture(e);
         }
         SettableFuture<T> result = SettableFuture.create();
         var _ = future.whenComplete((value, failure) -> {
@@ -54,7 +77,7 @@ final class S3Failures
                 result.set(value);
             }
             else {
-                result.setException(translate(action, location, failure));
+                result.setException(unwrap(failure));
             }
         });
         result.addListener(() -> {
@@ -63,6 +86,75 @@ final class S3Failures
             }
         }, directExecutor());
         return result;
+    }
+
+    /**
+     * The SDK's connection errors go on for several sentences of advice; the error's detail has them in full.
+     */
+    private static String firstSentence(String message)
+    {
+        int end = message.indexOf(". ");
+        return end < 0 ? message : message.substring(0, end + 1);
+    }
+
+    /**
+     * Whether retrying the request can help, and what S3 answered.
+     */
+    static RequestFailure classify(Throwable failure)
+    {
+        Throwable cause = unwrap(failure);
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof S3ShortAnswerException shortAnswer) {
+                return new RequestFailure(TRANSIENT, shortAnswer.getMessage());
+            }
+            if (t instanceof TrinoException trinoException) {
+                // a check of ours: a file of the wrong size is not cured by reading it again
+                return RequestFailure.permanent(trinoException.getErrorCode().getName());
+            }
+        }
+        if (cause instanceof AwsServiceException service) {
+            int status = service.statusCode();
+            String code = service.awsErrorDetails() == null || service.awsErrorDetails().errorCode() == null ? "" : service.awsErrorDetails().errorCode();
+            String answer = code.isEmpty() ? Integer.toString(status) : status + " " + code;
+            if (status == 429 || THROTTLING_CODES.contains(code) || service.isThrottlingException()) {
+                return new RequestFailure(THROTTLED, answer);
+            }
+            // 501 Not Implemented and 505 HTTP Version Not Supported say what the store cannot do, not how it is
+            if ((status >= 500 && status != 501 && status != 505) || status == 408 || TRANSIENT_CODES.contains(code)) {
+                return new RequestFailure(TRANSIENT, answer);
+            }
+            return new RequestFailure(PERMANENT, answer);
+        }
+        if (cause instanceof SdkException || cause instanceof IOException) {
+            for (Throwable t = cause; t != null; t = t.getCause()) {
+                if (t instanceof IOException io) {
+                    return new RequestFailure(TRANSIENT, "connection failure (%s)".formatted(io.getMessage() == null ? io.getClass().getSimpleName() : firstSentence(io.getMessage())));
+                }
+                if (t instanceof TimeoutException) {
+                    return new RequestFailure(TRANSIENT, "timeout");
+                }
+                if (t instanceof XMLStreamException || (t.getMessage() != null && t.getMessage().startsWith("Could not parse XML response"))) {
+                    // a listing or an error document cut off on the way
+                    return new RequestFailure(TRANSIENT, "malformed answer");
+                }
+                String message = t.getMessage() == null ? "" : t.getMessage();
+                if (message.contains("Acquire operation took longer") || message.contains("Maximum pending connection acquisitions exceeded")) {
+                    // every connection of the pool busy: a retry after backoff finds one
+                    return new RequestFailure(TRANSIENT, "no free connection");
+                }
+            }
+        }
+        return RequestFailure.permanent(cause.getClass().getSimpleName());
+    }
+
+    /**
+     * The failure's message, without the SDK's attempt count (Spoolex counts the attempts: the SDK makes one each).
+     */
+    static String describe(Throwable failure)
+    {
+        Throwable cause = unwrap(failure);
+        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        return SDK_ATTEMPT_COUNT.matcher(message).replaceAll("");
     }
 
     static TrinoException translate(String action, S3Location location, Throwable failure)

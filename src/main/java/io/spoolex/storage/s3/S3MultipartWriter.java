@@ -20,13 +20,14 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.airlift.slice.Slice;
 import io.spoolex.storage.SpoolFileWriter;
 import io.trino.spi.TrinoException;
-import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 
 import java.nio.ByteBuffer;
@@ -66,6 +67,7 @@ final class S3MultipartWriter
         WRITING, FINISHING, ABORTED
     }
 
+    private final S3Calls calls;
     private final S3AsyncClient client;
     private final S3Location location;
     private final S3WriteOptions options;
@@ -81,9 +83,12 @@ final class S3MultipartWriter
     private ListenableFuture<Void> finished;
     @GuardedBy("this")
     private ListenableFuture<Void> aborted;
+    @GuardedBy("this")
+    private long fileBytes;
 
-    S3MultipartWriter(S3AsyncClient client, S3Location location, S3WriteOptions options, S3StorageStats stats)
+    S3MultipartWriter(S3Calls calls, S3AsyncClient client, S3Location location, S3WriteOptions options, S3StorageStats stats)
     {
+        this.calls = requireNonNull(calls, "calls is null");
         this.client = requireNonNull(client, "client is null");
         this.location = requireNonNull(location, "location is null");
         this.options = requireNonNull(options, "options is null");
@@ -103,8 +108,9 @@ final class S3MultipartWriter
                     .bucket(location.bucket())
                     .key(location.key())
                     .build();
+            // a retried create whose first answer was lost leaves an upload behind: the exchange's close aborts it
             uploadId = Futures.transform(
-                    S3Failures.call("write", location, () -> client.createMultipartUpload(request)),
+                    calls.call(stats.getCreateMultipartUpload(), "write", location, _ -> client.createMultipartUpload(request)),
                     response -> response.uploadId(),
                     directExecutor());
         }
@@ -116,6 +122,7 @@ final class S3MultipartWriter
             bytes += body[i].remaining();
         }
         long partBytes = bytes;
+        fileBytes += bytes;
         ListenableFuture<CompletedPart> part = Futures.transformAsync(uploadId, id -> {
             UploadPartRequest request = UploadPartRequest.builder()
                     .bucket(location.bucket())
@@ -125,7 +132,7 @@ final class S3MultipartWriter
                     .contentLength(partBytes)
                     .build();
             return Futures.transform(
-                    S3Failures.call("write", location, () -> client.uploadPart(request, AsyncRequestBody.fromRemainingByteBuffersUnsafe(body))),
+                    calls.call(stats.getUploadPart(), "write", location, _ -> client.uploadPart(request, S3SpoolStorage.requestBody(body))),
                     response -> {
                         stats.getUploadedBytes().update(partBytes);
                         return CompletedPart.builder().partNumber(partNumber).eTag(response.eTag()).build();
@@ -143,10 +150,11 @@ final class S3MultipartWriter
         state = State.FINISHING;
         if (uploadId == null) {
             // nothing was written: an empty object, as a file that was never written to is empty
-            finished = S3SpoolStorage.putObject(client, location, options, stats, ImmutableList.of());
+            finished = S3SpoolStorage.putObject(calls, stats, client, location, options, ImmutableList.of());
             return finished;
         }
         ListenableFuture<String> id = uploadId;
+        long expectedBytes = fileBytes;
         ListenableFuture<Void> completed = Futures.transformAsync(Futures.allAsList(parts), completedParts -> {
             CompleteMultipartUploadRequest request = CompleteMultipartUploadRequest.builder()
                     .bucket(location.bucket())
@@ -156,7 +164,10 @@ final class S3MultipartWriter
                             .sorted(Comparator.comparingInt(CompletedPart::partNumber))
                             .toList()))
                     .build();
-            return asVoid(S3Failures.call("write", location, () -> client.completeMultipartUpload(request)));
+            ListenableFuture<Void> complete = asVoid(calls.call(stats.getCompleteMultipartUpload(), "write", location, _ -> client.completeMultipartUpload(request)));
+            return Futures.catchingAsync(complete, TrinoException.class, failure -> S3Failures.hasErrorCode(failure.getCause(), "NoSuchUpload")
+                    ? completedEarlier(expectedBytes, failure)
+                    : immediateFailedFuture(failure), directExecutor());
         }, directExecutor());
         // a failed upload would keep its stored parts (and their cost) until a lifecycle rule removes them
         // (the task fails with the write's error whether or not the abort succeeds)
@@ -178,7 +189,7 @@ final class S3MultipartWriter
             aborted = Futures.whenAllComplete(completion).callAsync(() -> {
                 if (isSuccessful(completion)) {
                     DeleteObjectRequest request = DeleteObjectRequest.builder().bucket(location.bucket()).key(location.key()).build();
-                    return asVoid(S3Failures.call("discard", location, () -> client.deleteObject(request)));
+                    return asVoid(calls.call(stats.getDeleteObject(), "discard", location, _ -> client.deleteObject(request)));
                 }
                 return immediateVoidFuture();
             }, directExecutor());
@@ -209,12 +220,27 @@ final class S3MultipartWriter
                     .key(location.key())
                     .uploadId(Futures.getDone(id))
                     .build();
-            ListenableFuture<Void> abortedUpload = asVoid(S3Failures.call("abort the upload of", location, () -> client.abortMultipartUpload(request)));
+            ListenableFuture<Void> abortedUpload = asVoid(calls.call(stats.getAbortMultipartUpload(), "abort the upload of", location, _ -> client.abortMultipartUpload(request)));
             // already gone (aborted by a cleanup, or completed): nothing left to remove
             return Futures.catchingAsync(abortedUpload, TrinoException.class, failure -> S3Failures.hasErrorCode(failure.getCause(), "NoSuchUpload")
                     ? immediateVoidFuture()
                     : immediateFailedFuture(failure), directExecutor());
         }, directExecutor());
+    }
+
+    /**
+     * CompleteMultipartUpload answered that the upload does not exist. That happens when an earlier attempt completed
+     * it but its answer was lost on the way (and the retry found the upload gone): then the object is there, with
+     * every byte written. Anything else is the failure it seems.
+     */
+    private ListenableFuture<Void> completedEarlier(long expectedBytes, TrinoException noSuchUpload)
+    {
+        HeadObjectRequest request = HeadObjectRequest.builder().bucket(location.bucket()).key(location.key()).build();
+        ListenableFuture<HeadObjectResponse> head = calls.call(stats.getOtherRequests(), "write", location, _ -> client.headObject(request));
+        ListenableFuture<Void> checked = Futures.transformAsync(head, response -> response.contentLength() != null && response.contentLength() == expectedBytes
+                ? immediateVoidFuture()
+                : immediateFailedFuture(noSuchUpload), directExecutor());
+        return Futures.catchingAsync(checked, Throwable.class, _ -> immediateFailedFuture(noSuchUpload), directExecutor());
     }
 
     private static boolean isSuccessful(ListenableFuture<?> future)

@@ -41,6 +41,7 @@ import static java.util.Objects.requireNonNull;
 final class S3RangeReader
         implements SpoolFileReader
 {
+    private final S3Calls calls;
     private final S3AsyncClient client;
     private final S3Location location;
     private final long expectedBytes;
@@ -51,8 +52,9 @@ final class S3RangeReader
     @GuardedBy("this")
     private boolean closed;
 
-    S3RangeReader(S3AsyncClient client, S3Location location, long expectedBytes, S3StorageStats stats)
+    S3RangeReader(S3Calls calls, S3AsyncClient client, S3Location location, long expectedBytes, S3StorageStats stats)
     {
+        this.calls = requireNonNull(calls, "calls is null");
         this.client = requireNonNull(client, "client is null");
         this.location = requireNonNull(location, "location is null");
         this.expectedBytes = expectedBytes;
@@ -81,7 +83,8 @@ final class S3RangeReader
             if (closed) {
                 return Futures.immediateFailedFuture(storageError("read", location.toUri(), new IllegalStateException("reader is closed")));
             }
-            ListenableFuture<Void> read = S3Failures.call("read", location, () -> client.getObject(request, new RangeReadTransformer(location.toUri(), position, target, expectedBytes)));
+            // a transformer per attempt: each starts filling the target over
+            ListenableFuture<Void> read = calls.call(stats.getGetObject(), "read", location, _ -> client.getObject(request, new RangeReadTransformer(location.toUri(), position, target, expectedBytes)));
             inFlight.add(read);
             read.addListener(() -> forget(read, length), directExecutor());
             return read;

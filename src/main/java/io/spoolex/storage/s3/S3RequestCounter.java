@@ -14,25 +14,19 @@
 package io.spoolex.storage.s3;
 
 import software.amazon.awssdk.core.interceptor.Context;
-import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
-
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static java.util.Objects.requireNonNull;
 
 /**
- * Counts S3 calls, attempts and throttling as the SDK executes them: the interceptor sees each call once before it
- * starts and each attempt (the first and every retry) as it is sent and answered, which the retry strategy alone
- * does not expose.
+ * Counts S3 attempts and the answers that were throttling or server errors, as the SDK sends and receives them (every
+ * attempt is an SDK call of its own: Spoolex retries, the SDK does not). API calls, retries and failed calls are
+ * counted where Spoolex makes them ({@link S3Calls}).
  */
 final class S3RequestCounter
         implements ExecutionInterceptor
 {
-    private static final ExecutionAttribute<AtomicInteger> ATTEMPTS = new ExecutionAttribute<>("SpoolexAttempts");
-
     private final S3StorageStats stats;
 
     S3RequestCounter(S3StorageStats stats)
@@ -41,21 +35,9 @@ final class S3RequestCounter
     }
 
     @Override
-    public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes executionAttributes)
-    {
-        executionAttributes.putAttribute(ATTEMPTS, new AtomicInteger());
-        String operation = executionAttributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME);
-        stats.recordRequest(operation == null ? "" : operation);
-    }
-
-    @Override
     public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes executionAttributes)
     {
         stats.getAttempts().update(1);
-        AtomicInteger attempts = executionAttributes.getAttribute(ATTEMPTS);
-        if (attempts != null && attempts.incrementAndGet() > 1) {
-            stats.getRetries().update(1);
-        }
     }
 
     @Override
@@ -69,11 +51,5 @@ final class S3RequestCounter
         if (status >= 500) {
             stats.getServerErrors().update(1);
         }
-    }
-
-    @Override
-    public void onExecutionFailure(Context.FailedExecution context, ExecutionAttributes executionAttributes)
-    {
-        stats.getFailedRequests().update(1);
     }
 }

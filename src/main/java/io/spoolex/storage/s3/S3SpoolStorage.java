@@ -39,7 +39,9 @@ import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.ListMultipartUploadsRequest;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
@@ -50,6 +52,7 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -104,6 +107,7 @@ public class S3SpoolStorage
     private final S3Dialect dialect;
     private final S3StorageStats stats;
     private final S3ClientPool clients;
+    private final S3Calls calls;
     private final S3WriteOptions writeOptions;
     private final int partBytes;
 
@@ -117,13 +121,14 @@ public class S3SpoolStorage
         this.dialect = requireNonNull(dialect, "dialect is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.clients = new S3ClientPool(config, dialect, stats);
+        this.calls = new S3Calls(S3Calls.retryPolicy(config), stats);
         this.writeOptions = S3WriteOptions.from(config);
         this.partBytes = toIntExact(config.getUploadPartSize().toBytes());
         if (dialect == S3Dialect.GCS && (config.getGcsJsonKeyFilePath().isPresent() || config.getGcsJsonKey().isPresent())) {
             log.info("exchange.gcs.json-key-file-path / exchange.gcs.json-key are accepted but not used: Spoolex sends every GCS request, deletes included, "
                     + "through the S3 interoperability API with the HMAC key of exchange.s3.aws-access-key");
         }
-        log.info("Spool storage: %s, part size %s", clients, config.getUploadPartSize());
+        log.info("Spool storage: %s, part size %s, retries: %s", clients, config.getUploadPartSize(), calls.policy());
     }
 
     @Override
@@ -136,10 +141,25 @@ public class S3SpoolStorage
     public ListenableFuture<Void> putFile(URI file, List<Slice> content)
     {
         S3Location location = S3Location.of(file);
-        return putObject(clients.client(location.bucket()), location, writeOptions, stats, content);
+        return withClient(location, client -> putObject(calls, stats, client, location, writeOptions, content));
     }
 
-    static ListenableFuture<Void> putObject(S3AsyncClient client, S3Location location, S3WriteOptions options, S3StorageStats stats, List<Slice> content)
+    /**
+     * Makes requests with the bucket's client; once the storage is closed, the future fails saying so.
+     */
+    private <T> ListenableFuture<T> withClient(S3Location location, Function<S3AsyncClient, ListenableFuture<T>> requests)
+    {
+        S3AsyncClient client;
+        try {
+            client = clients.client(location.bucket());
+        }
+        catch (TrinoException e) {
+            return immediateFailedFuture(e);
+        }
+        return requests.apply(client);
+    }
+
+    static ListenableFuture<Void> putObject(S3Calls calls, S3StorageStats stats, S3AsyncClient client, S3Location location, S3WriteOptions options, List<Slice> content)
     {
         ByteBuffer[] body = new ByteBuffer[content.size()];
         long bytes = 0;
@@ -154,7 +174,7 @@ public class S3SpoolStorage
                 .contentLength(objectBytes)
                 .build();
         return Futures.transform(
-                S3Failures.call("write", location, () -> client.putObject(request, AsyncRequestBody.fromRemainingByteBuffersUnsafe(body))),
+                calls.call(stats.getPutObject(), "write", location, _ -> client.putObject(request, requestBody(body))),
                 _ -> {
                     stats.getUploadedBytes().update(objectBytes);
                     return null;
@@ -162,11 +182,23 @@ public class S3SpoolStorage
                 directExecutor());
     }
 
+    /**
+     * A request body over the buffers in place, for one attempt: each attempt reads them from the start.
+     */
+    static AsyncRequestBody requestBody(ByteBuffer[] buffers)
+    {
+        ByteBuffer[] duplicates = new ByteBuffer[buffers.length];
+        for (int i = 0; i < buffers.length; i++) {
+            duplicates[i] = buffers[i].duplicate();
+        }
+        return AsyncRequestBody.fromRemainingByteBuffersUnsafe(duplicates);
+    }
+
     @Override
     public SpoolFileWriter createFile(URI file)
     {
         S3Location location = S3Location.of(file);
-        return new S3MultipartWriter(clients.client(location.bucket()), location, writeOptions, stats);
+        return new S3MultipartWriter(calls, clients.client(location.bucket()), location, writeOptions, stats);
     }
 
     @Override
@@ -175,7 +207,7 @@ public class S3SpoolStorage
         S3Location location = S3Location.of(file);
         GetObjectRequest request = GetObjectRequest.builder().bucket(location.bucket()).key(location.key()).build();
         return Futures.transform(
-                S3Failures.call("read", location, () -> clients.client(location.bucket()).getObject(request, AsyncResponseTransformer.toBytes())),
+                withClient(location, client -> calls.call(stats.getGetObject(), "read", location, _ -> client.getObject(request, AsyncResponseTransformer.toBytes()))),
                 response -> {
                     byte[] bytes = response.asByteArrayUnsafe();
                     stats.getDownloadedBytes().update(bytes.length);
@@ -188,7 +220,7 @@ public class S3SpoolStorage
     public SpoolFileReader openFile(URI file, long expectedBytes)
     {
         S3Location location = S3Location.of(file);
-        return new S3RangeReader(clients.client(location.bucket()), location, expectedBytes, stats);
+        return new S3RangeReader(calls, clients.client(location.bucket()), location, expectedBytes, stats);
     }
 
     @Override
@@ -221,33 +253,49 @@ public class S3SpoolStorage
             // spool directories always lie below a base directory; an empty prefix would be the whole bucket
             return immediateFailedFuture(storageError("delete", directory.toUri(), new IllegalArgumentException("refusing to delete a whole bucket")));
         }
-        S3AsyncClient client = clients.client(directory.bucket());
+        return withClient(directory, client -> deleteDirectory(client, directory, prefix));
+    }
+
+    private ListenableFuture<Void> deleteDirectory(S3AsyncClient client, S3Location directory, String prefix)
+    {
         List<ListenableFuture<Void>> work = new ArrayList<>();
-        work.add(forEachPage(client, directory, prefix, keys -> deleteKeys(client, directory, keys)));
+        work.add(forEachObjectPage(client, directory, prefix, Optional.empty(), objects -> deleteKeys(client, directory, objects.stream().map(S3Object::key).toList()), new ArrayList<>()));
         work.add(abortUploads(client, directory, prefix));
-        return asVoid(Futures.allAsList(work));
+        // both halves settle before the delete reports: a failed listing must not leave the other half running unseen
+        return Futures.whenAllComplete(work).callAsync(() -> asVoid(Futures.allAsList(work)), directExecutor());
     }
 
     /**
-     * Lists the prefix page by page, starting {@code action} for each page's keys while the listing goes on.
+     * Lists the prefix page by page (each page a request of its own, retried like any other), starting
+     * {@code action} for each page's objects while the listing goes on; completes once the listing and every
+     * action have.
      */
-    private ListenableFuture<Void> forEachPage(S3AsyncClient client, S3Location directory, String prefix, Function<List<String>, ListenableFuture<Void>> action)
+    private ListenableFuture<Void> forEachObjectPage(S3AsyncClient client, S3Location directory, String prefix, Optional<String> continuationToken, Function<List<S3Object>, ListenableFuture<Void>> action, List<ListenableFuture<Void>> actions)
     {
-        List<ListenableFuture<Void>> actions = new ArrayList<>();
-        ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(directory.bucket()).prefix(prefix).build();
-        ListenableFuture<Void> listed = S3Failures.call("list", directory, () -> client.listObjectsV2Paginator(request).subscribe(page -> {
-            List<String> keys = page.contents().stream().map(S3Object::key).toList();
-            if (!keys.isEmpty()) {
-                ListenableFuture<Void> done = action.apply(keys);
-                synchronized (actions) {
-                    actions.add(done);
-                }
+        ListObjectsV2Request.Builder builder = ListObjectsV2Request.builder().bucket(directory.bucket()).prefix(prefix);
+        continuationToken.ifPresent(builder::continuationToken);
+        ListObjectsV2Request request = builder.build();
+        ListenableFuture<ListObjectsV2Response> page = calls.call(stats.getListObjects(), "list", directory, _ -> client.listObjectsV2(request));
+        return afterPages(Futures.transformAsync(page, response -> {
+            if (!response.contents().isEmpty()) {
+                actions.add(action.apply(response.contents()));
             }
-        }));
-        return Futures.transformAsync(listed, _ -> {
-            synchronized (actions) {
-                return asVoid(Futures.allAsList(ImmutableList.copyOf(actions)));
+            if (Boolean.TRUE.equals(response.isTruncated()) && response.nextContinuationToken() != null) {
+                return forEachObjectPage(client, directory, prefix, Optional.of(response.nextContinuationToken()), action, actions);
             }
+            return immediateVoidFuture();
+        }, directExecutor()), actions);
+    }
+
+    /**
+     * Completes when the listing and the actions it started have settled, failing with the first failure.
+     */
+    private static ListenableFuture<Void> afterPages(ListenableFuture<Void> listing, List<ListenableFuture<Void>> actions)
+    {
+        return Futures.whenAllComplete(listing).callAsync(() -> {
+            List<ListenableFuture<Void>> all = new ArrayList<>(actions);
+            all.add(listing);
+            return Futures.whenAllComplete(all).callAsync(() -> asVoid(Futures.allAsList(all)), directExecutor());
         }, directExecutor());
     }
 
@@ -265,7 +313,7 @@ public class S3SpoolStorage
                             .quiet(true)
                             .objects(batch.stream().map(key -> ObjectIdentifier.builder().key(key).build()).toList()))
                     .build();
-            batches.add(Futures.transformAsync(S3Failures.call("delete", directory, () -> client.deleteObjects(request)), response -> {
+            batches.add(Futures.transformAsync(calls.call(stats.getDeleteObjects(), "delete", directory, _ -> client.deleteObjects(request)), response -> {
                 // DeleteObjects succeeds as a request even when single keys fail; those come back as errors
                 for (S3Error error : response.errors()) {
                     if (!"NoSuchKey".equals(error.code())) {
@@ -283,7 +331,7 @@ public class S3SpoolStorage
     private ListenableFuture<Void> deleteObject(S3AsyncClient client, S3Location object)
     {
         DeleteObjectRequest request = DeleteObjectRequest.builder().bucket(object.bucket()).key(object.key()).build();
-        ListenableFuture<Void> deleted = Futures.transform(S3Failures.call("delete", object, () -> client.deleteObject(request)), _ -> {
+        ListenableFuture<Void> deleted = Futures.transform(calls.call(stats.getDeleteObject(), "delete", object, _ -> client.deleteObject(request)), _ -> {
             stats.getDeletedObjects().update(1);
             return null;
         }, directExecutor());
@@ -298,48 +346,56 @@ public class S3SpoolStorage
      */
     private ListenableFuture<Void> abortUploads(S3AsyncClient client, S3Location directory, String prefix)
     {
-        List<ListenableFuture<Void>> aborts = new ArrayList<>();
-        ListMultipartUploadsRequest request = ListMultipartUploadsRequest.builder().bucket(directory.bucket()).prefix(prefix).build();
-        ListenableFuture<Void> listed = S3Failures.call("list the uploads of", directory, () -> client.listMultipartUploadsPaginator(request).subscribe(page -> {
-            for (MultipartUpload upload : page.uploads()) {
-                S3Location object = directory.withKey(upload.key());
-                AbortMultipartUploadRequest abort = AbortMultipartUploadRequest.builder()
-                        .bucket(object.bucket())
-                        .key(object.key())
-                        .uploadId(upload.uploadId())
-                        .build();
-                ListenableFuture<Void> aborted = Futures.transform(S3Failures.call("abort the upload of", object, () -> client.abortMultipartUpload(abort)), _ -> {
-                    stats.getAbortedUploadsFoundByCleanup().update(1);
-                    return null;
-                }, directExecutor());
-                ListenableFuture<Void> settled = Futures.catchingAsync(aborted, TrinoException.class, failure -> S3Failures.hasErrorCode(failure.getCause(), "NoSuchUpload")
-                        ? immediateVoidFuture()
-                        : immediateFailedFuture(failure), directExecutor());
-                synchronized (aborts) {
-                    aborts.add(settled);
-                }
+        return forEachUploadPage(client, directory, prefix, Optional.empty(), Optional.empty(), new ArrayList<>());
+    }
+
+    private ListenableFuture<Void> forEachUploadPage(S3AsyncClient client, S3Location directory, String prefix, Optional<String> keyMarker, Optional<String> uploadIdMarker, List<ListenableFuture<Void>> aborts)
+    {
+        ListMultipartUploadsRequest.Builder builder = ListMultipartUploadsRequest.builder().bucket(directory.bucket()).prefix(prefix);
+        keyMarker.ifPresent(builder::keyMarker);
+        uploadIdMarker.ifPresent(builder::uploadIdMarker);
+        ListMultipartUploadsRequest request = builder.build();
+        ListenableFuture<ListMultipartUploadsResponse> page = calls.call(stats.getListMultipartUploads(), "list the uploads of", directory, _ -> client.listMultipartUploads(request));
+        return afterPages(Futures.transformAsync(page, response -> {
+            for (MultipartUpload upload : response.uploads()) {
+                aborts.add(abortUpload(client, directory.withKey(upload.key()), upload.uploadId()));
             }
-        }));
-        return Futures.transformAsync(listed, _ -> {
-            synchronized (aborts) {
-                return asVoid(Futures.allAsList(ImmutableList.copyOf(aborts)));
+            if (Boolean.TRUE.equals(response.isTruncated()) && (response.nextKeyMarker() != null || response.nextUploadIdMarker() != null)) {
+                return forEachUploadPage(client, directory, prefix, Optional.ofNullable(response.nextKeyMarker()), Optional.ofNullable(response.nextUploadIdMarker()), aborts);
             }
+            return immediateVoidFuture();
+        }, directExecutor()), aborts);
+    }
+
+    private ListenableFuture<Void> abortUpload(S3AsyncClient client, S3Location object, String uploadId)
+    {
+        AbortMultipartUploadRequest abort = AbortMultipartUploadRequest.builder()
+                .bucket(object.bucket())
+                .key(object.key())
+                .uploadId(uploadId)
+                .build();
+        ListenableFuture<Void> aborted = Futures.transform(calls.call(stats.getAbortMultipartUpload(), "abort the upload of", object, _ -> client.abortMultipartUpload(abort)), _ -> {
+            stats.getAbortedUploadsFoundByCleanup().update(1);
+            return null;
         }, directExecutor());
+        return Futures.catchingAsync(aborted, TrinoException.class, failure -> S3Failures.hasErrorCode(failure.getCause(), "NoSuchUpload")
+                ? immediateVoidFuture()
+                : immediateFailedFuture(failure), directExecutor());
     }
 
     @Override
     public ListenableFuture<List<SpoolFileStatus>> listFiles(URI directory)
     {
         S3Location location = S3Location.of(directory);
-        ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(location.bucket()).prefix(location.directoryPrefix()).build();
         List<SpoolFileStatus> files = new ArrayList<>();
-        ListenableFuture<Void> listed = S3Failures.call("list", location, () -> clients.client(location.bucket()).listObjectsV2Paginator(request).subscribe(page -> {
+        ListenableFuture<Void> listed = withClient(location, client -> forEachObjectPage(client, location, location.directoryPrefix(), Optional.empty(), objects -> {
             synchronized (files) {
-                for (S3Object object : page.contents()) {
+                for (S3Object object : objects) {
                     files.add(new SpoolFileStatus(location.withKey(object.key()).toUri(), object.size()));
                 }
             }
-        }));
+            return immediateVoidFuture();
+        }, new ArrayList<>()));
         return Futures.transform(listed, _ -> {
             synchronized (files) {
                 return ImmutableList.copyOf(files);
@@ -403,7 +459,10 @@ public class S3SpoolStorage
         catch (Exception e) {
             log.warn("%s deletes of spool data were still running at shutdown and were cut off", pending.size());
         }
+        // the clients first: what they still answer is answered; then every request they never will answer (one
+        // issued while or after the clients and their event loops shut down may never complete) fails as closed
         clients.close();
+        calls.close();
     }
 
     @Override

@@ -19,6 +19,7 @@ import io.airlift.configuration.ConfigSecuritySensitive;
 import io.airlift.units.DataSize;
 import io.airlift.units.Duration;
 import io.airlift.units.MaxDataSize;
+import io.airlift.units.MaxDuration;
 import io.airlift.units.MinDataSize;
 import io.airlift.units.MinDuration;
 import jakarta.validation.constraints.AssertTrue;
@@ -35,6 +36,7 @@ import java.util.Optional;
 import static com.google.common.base.MoreObjects.toStringHelper;
 import static io.airlift.units.DataSize.Unit.MEGABYTE;
 import static java.util.concurrent.TimeUnit.MINUTES;
+import static java.util.concurrent.TimeUnit.SECONDS;
 
 /**
  * The {@code exchange.s3.*} properties (and {@code exchange.gcs.*} for {@code gs://}): the names, defaults and bounds
@@ -54,6 +56,8 @@ public class S3StorageConfig
     public static final String GCS_JSON_KEY_FILE_PATH = "exchange.gcs.json-key-file-path";
     public static final String GCS_JSON_KEY = "exchange.gcs.json-key";
     public static final String UPLOAD_PART_SIZE = "exchange.s3.upload.part-size";
+    public static final String MAX_ERROR_RETRIES = "exchange.s3.max-error-retries";
+    public static final String RETRY_TIME = "exchange.s3.retry-time";
 
     private String awsAccessKey;
     private String awsSecretKey;
@@ -62,6 +66,7 @@ public class S3StorageConfig
     private String region;
     private String endpoint;
     private int maxErrorRetries = 10;
+    private Duration retryTime = new Duration(30, SECONDS);
     private DataSize uploadPartSize = DataSize.of(5, MEGABYTE);
     private StorageClass storageClass = StorageClass.STANDARD;
     private RetryMode retryMode = RetryMode.ADAPTIVE_V2;
@@ -160,8 +165,8 @@ public class S3StorageConfig
         return maxErrorRetries;
     }
 
-    @Config("exchange.s3.max-error-retries")
-    @ConfigDescription("Attempts per S3 request, counting the first (0 and 1 both mean a single attempt)")
+    @Config(MAX_ERROR_RETRIES)
+    @ConfigDescription("Attempts a failing S3 request gets at least, counting the first (0 and 1 both mean one); see also exchange.s3.retry-time")
     public S3StorageConfig setMaxErrorRetries(int maxErrorRetries)
     {
         this.maxErrorRetries = maxErrorRetries;
@@ -174,6 +179,22 @@ public class S3StorageConfig
     public int maxAttempts()
     {
         return Math.max(1, maxErrorRetries);
+    }
+
+    @NotNull
+    @MinDuration("0s")
+    @MaxDuration("1h")
+    public Duration getRetryTime()
+    {
+        return retryTime;
+    }
+
+    @Config(RETRY_TIME)
+    @ConfigDescription("How long after its first failure an S3 request that fails with a retryable error (throttling, 5xx, connection failures, answers cut short) is still retried: the outage a task rides out")
+    public S3StorageConfig setRetryTime(Duration retryTime)
+    {
+        this.retryTime = retryTime;
+        return this;
     }
 
     @NotNull
@@ -410,6 +431,7 @@ public class S3StorageConfig
                 .add("region", region)
                 .add("endpoint", endpoint)
                 .add("maxErrorRetries", maxErrorRetries)
+                .add("retryTime", retryTime)
                 .add("uploadPartSize", uploadPartSize)
                 .add("storageClass", storageClass)
                 .add("retryMode", retryMode)

@@ -20,8 +20,8 @@ import org.weakref.jmx.Nested;
 /**
  * S3 requests of one exchange manager, exported over JMX as {@code io.spoolex:type=S3StorageStats,name=<factory>}.
  * Request counters count API calls as Spoolex makes them (a call retried three times counts once there, and three
- * times in {@link #getAttempts()}); {@link #getThrottled()} counts 503 SlowDown and 429 responses, each of which the
- * SDK retries with backoff while attempts are left.
+ * times in {@link #getAttempts()}, twice in {@link #getRetries()}); {@link #getThrottled()} counts 503 SlowDown and
+ * 429 answers, each of which is retried with backoff while the retry policy allows.
  */
 public class S3StorageStats
 {
@@ -47,27 +47,6 @@ public class S3StorageStats
     private final CounterStat downloadedBytes = new CounterStat();
     private final CounterStat deletedObjects = new CounterStat();
     private final CounterStat abortedUploadsFoundByCleanup = new CounterStat();
-
-    /**
-     * Counts one API call by its operation name, as the SDK reports it.
-     */
-    void recordRequest(String operationName)
-    {
-        CounterStat counter = switch (operationName) {
-            case "PutObject" -> putObject;
-            case "CreateMultipartUpload" -> createMultipartUpload;
-            case "UploadPart" -> uploadPart;
-            case "CompleteMultipartUpload" -> completeMultipartUpload;
-            case "AbortMultipartUpload" -> abortMultipartUpload;
-            case "GetObject" -> getObject;
-            case "ListObjectsV2" -> listObjects;
-            case "ListMultipartUploads" -> listMultipartUploads;
-            case "DeleteObjects" -> deleteObjects;
-            case "DeleteObject" -> deleteObject;
-            default -> otherRequests;
-        };
-        counter.update(1);
-    }
 
     @Managed
     @Nested

@@ -15,6 +15,7 @@ package io.spoolex.storage.s3;
 
 import com.google.common.collect.ImmutableMultiset;
 import com.google.common.collect.Multiset;
+import io.spoolex.faults.FaultInjectingHttpProxy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,7 +38,7 @@ public class TestS3ExchangeContract
         extends AbstractS3ExchangeContractTest
 {
     private static S3ProxyServer server;
-    private static RecordingHttpRelay relay;
+    private static FaultInjectingHttpProxy relay;
     private static S3Client client;
     private static final Map<String, Multiset<String>> requestsByTest = new TreeMap<>();
     private static long startNanos;
@@ -49,7 +50,7 @@ public class TestS3ExchangeContract
     {
         startNanos = System.nanoTime();
         server = S3ProxyServer.start();
-        relay = new RecordingHttpRelay(server.endpoint());
+        relay = new FaultInjectingHttpProxy(server.endpoint(), S3HttpDialect.S3);
         client = server.createClient();
         createBuckets(client);
     }
@@ -89,7 +90,7 @@ public class TestS3ExchangeContract
     protected void cleanUpStorage()
     {
         // the managers are shut down by now: everything the test made Spoolex send has been sent
-        Multiset<String> operations = relay.requests().stream().map(RecordingHttpRelay.Request::operation).collect(ImmutableMultiset.toImmutableMultiset());
+        Multiset<String> operations = relay.requests().stream().map(FaultInjectingHttpProxy.Request::operation).collect(ImmutableMultiset.toImmutableMultiset());
         synchronized (requestsByTest) {
             requestsByTest.put(currentTest, operations);
         }
@@ -125,7 +126,7 @@ public class TestS3ExchangeContract
     {
         // the contract's large pages must really have gone through multipart uploads, or the suite proves less than it seems
         testPageSizesAcrossBlockBufferAndFileBoundaries();
-        Multiset<String> operations = relay.requests().stream().map(RecordingHttpRelay.Request::operation).collect(ImmutableMultiset.toImmutableMultiset());
+        Multiset<String> operations = relay.requests().stream().map(FaultInjectingHttpProxy.Request::operation).collect(ImmutableMultiset.toImmutableMultiset());
         assertThat(operations.count("CreateMultipartUpload")).isPositive();
         assertThat(operations.count("UploadPart")).isGreaterThan(operations.count("CreateMultipartUpload"));
         assertThat(operations.count("CompleteMultipartUpload")).isEqualTo(operations.count("CreateMultipartUpload"));

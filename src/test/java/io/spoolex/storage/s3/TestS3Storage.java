@@ -20,7 +20,9 @@ import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
+import io.airlift.units.Duration;
 import io.spoolex.exchange.ExchangeTestKit;
+import io.spoolex.faults.FaultInjectingHttpProxy;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileWriter;
 import io.trino.spi.TrinoException;
@@ -79,7 +81,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * What the exchange contract cannot see: requests as they go over the wire (through {@link RecordingHttpRelay}),
+ * What the exchange contract cannot see: requests as they go over the wire (through {@link FaultInjectingHttpProxy}),
  * multipart uploads left pending, throttling, and where credentials end up. Against S3Proxy, a real S3 server.
  */
 public class TestS3Storage
@@ -88,7 +90,7 @@ public class TestS3Storage
     private static final String OTHER_BUCKET = "trino-exchange";
 
     private static S3ProxyServer server;
-    private static RecordingHttpRelay relay;
+    private static FaultInjectingHttpProxy relay;
     private static S3Client client;
 
     private final List<ExchangeManager> managers = new ArrayList<>();
@@ -99,7 +101,7 @@ public class TestS3Storage
             throws IOException
     {
         server = S3ProxyServer.start();
-        relay = new RecordingHttpRelay(server.endpoint());
+        relay = new FaultInjectingHttpProxy(server.endpoint(), S3HttpDialect.S3);
         client = server.createClient();
         for (String bucket : List.of(BUCKET, OTHER_BUCKET, "trino-exchange-1", "trino-exchange-2", "exchange-spooling-bucket")) {
             client.createBucket(request -> request.bucket(bucket));
@@ -238,7 +240,8 @@ public class TestS3Storage
     @Test
     public void testFailedCompletionAbortsTheUpload()
     {
-        S3SpoolStorage storage = storage(config -> config.setMaxErrorRetries(1));
+        // one attempt and no retry time: the one 503 fails the completion
+        S3SpoolStorage storage = storage(config -> config.setMaxErrorRetries(1).setRetryTime(new Duration(0, SECONDS)));
         URI file = URI.create("s3://" + BUCKET + "/spool/failing/0_0.spool");
         SpoolFileWriter writer = storage.createFile(file);
         awaitStorage(writer.write(List.of(Slices.wrappedBuffer(randomBytes(5 * 1024 * 1024, 3)))));
@@ -313,11 +316,11 @@ public class TestS3Storage
             }
             awaitStorage(writer.abort());
         }
-        List<RecordingHttpRelay.Request> creates = relay.requests().stream()
+        List<FaultInjectingHttpProxy.Request> creates = relay.requests().stream()
                 .filter(request -> request.operation().equals("PutObject") || request.operation().equals("CreateMultipartUpload"))
                 .toList();
-        assertThat(creates).extracting(RecordingHttpRelay.Request::operation).containsExactlyInAnyOrder("PutObject", "CreateMultipartUpload");
-        for (RecordingHttpRelay.Request request : creates) {
+        assertThat(creates).extracting(FaultInjectingHttpProxy.Request::operation).containsExactlyInAnyOrder("PutObject", "CreateMultipartUpload");
+        for (FaultInjectingHttpProxy.Request request : creates) {
             assertThat(request.header("x-amz-server-side-encryption")).as("%s %s", request.operation(), request.target()).isEqualTo(expectedSse);
             assertThat(request.header("x-amz-server-side-encryption-aws-kms-key-id")).as("%s %s", request.operation(), request.target()).isEqualTo(expectedKeyId);
             assertThat(request.header("x-amz-storage-class")).isEqualTo("STANDARD");
@@ -332,7 +335,7 @@ public class TestS3Storage
     {
         // WHEN_REQUIRED (default): no checksum on uploads, Content-MD5 only on DeleteObjects, which requires one
         roundTrip(manager(Map.of("exchange.spool-compression-codec", "NONE")), 7);
-        List<RecordingHttpRelay.Request> requests = relay.requests();
+        List<FaultInjectingHttpProxy.Request> requests = relay.requests();
         assertThat(requests.stream().filter(request -> List.of("PutObject", "UploadPart").contains(request.operation())))
                 .isNotEmpty()
                 .allSatisfy(request -> {
@@ -360,7 +363,7 @@ public class TestS3Storage
     public void testThrottledReadsAreRetriedAndCounted()
     {
         ExchangeManager manager = manager(Map.of());
-        Predicate<RecordingHttpRelay.Request> spoolReads = request -> (request.operation().equals("GetObject") && request.target().endsWith(".spool")) || (request.operation().equals("GetObject") && request.target().contains(".spool?"));
+        Predicate<FaultInjectingHttpProxy.Request> spoolReads = request -> (request.operation().equals("GetObject") && request.target().endsWith(".spool")) || (request.operation().equals("GetObject") && request.target().contains(".spool?"));
         Exchange exchange = ExchangeTestKit.createExchange(manager, 1, false);
         ExchangeSinkHandle task = exchange.addSink(0);
         exchange.noMoreSinks();
@@ -387,8 +390,9 @@ public class TestS3Storage
     @Test
     public void testThrottlingBeyondRetriesFailsTheRead()
     {
-        ExchangeManager manager = manager(Map.of("exchange.s3.max-error-retries", "2", "exchange.s3.retry-mode", "STANDARD"));
-        Predicate<RecordingHttpRelay.Request> spoolReads = request -> request.operation().equals("GetObject") && request.target().contains(".spool");
+        // only the attempts count: no retry time on top
+        ExchangeManager manager = manager(Map.of("exchange.s3.max-error-retries", "2", "exchange.s3.retry-mode", "STANDARD", "exchange.s3.retry-time", "0s"));
+        Predicate<FaultInjectingHttpProxy.Request> spoolReads = request -> request.operation().equals("GetObject") && request.target().contains(".spool");
         Exchange exchange = ExchangeTestKit.createExchange(manager, 1, false);
         ExchangeSinkHandle task = exchange.addSink(0);
         exchange.noMoreSinks();
@@ -588,7 +592,7 @@ public class TestS3Storage
 
     private static Multiset<String> operations()
     {
-        return relay.requests().stream().map(RecordingHttpRelay.Request::operation).collect(ImmutableMultiset.toImmutableMultiset());
+        return relay.requests().stream().map(FaultInjectingHttpProxy.Request::operation).collect(ImmutableMultiset.toImmutableMultiset());
     }
 
     private static List<MultipartUpload> pendingUploads()

@@ -1,0 +1,27 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.spoolex.storage.s3;
+
+/**
+ * A ranged GET whose answer ended before the bytes it promised, while naming the object's size the manifest
+ * recorded: the object is whole, the answer was cut on the way. Another attempt can cure it.
+ */
+final class S3ShortAnswerException
+        extends RuntimeException
+{
+    S3ShortAnswerException(String message)
+    {
+        super(message);
+    }
+}
