@@ -50,7 +50,7 @@ import static java.util.Objects.requireNonNull;
  * it: a round that leaves directories behind (the storage's own request retries spent) is followed by another after
  * a backoff of 1 s, doubling up to a minute, until every directory is gone or {@code exchange.cleanup-retry-time}
  * has passed. Then, or when the exchange manager shuts down first, what is left is logged with every directory's
- * name and counted ({@code CleanupFailures}, {@code CleanupDirectoriesLeft}); nothing collects it later (see
+ * name and counted ({@code CleanupFailures}, {@code CleanupDirectoriesLeft}); the orphan collector removes it later (see
  * docs/cleanup.md). Cleanups run in the background: callers get the outcome of the first round without waiting for
  * the retries.
  */

@@ -59,7 +59,7 @@ import static java.nio.file.StandardOpenOption.CREATE;
  * that rotates per round), so that the machine's load at a moment hits them all alike. Prints and writes a markdown
  * table of outcomes and seconds per cycle (median, min and max over the rounds) against each manager's no-fault
  * median. {@code bin/bench faults [--rounds N] [--warmups N] [--scenarios all|fast|a,b] [--managers spoolex,trino]
- * [--workload small|20MB] [--output FILE]}; a manager may carry properties: {@code spoolex(exchange.s3.retry-mode=STANDARD)}.
+ * [--workload small|20MB|20MB-committed] [--output FILE]}; a manager may carry properties: {@code spoolex(exchange.s3.retry-mode=STANDARD)}.
  */
 public final class FaultBenchmark
 {
@@ -89,7 +89,8 @@ public final class FaultBenchmark
             ExchangeCycle.Workload workload = switch (values.getOrDefault("workload", "20MB")) {
                 case "small" -> ExchangeCycle.Workload.small();
                 case "20MB" -> ExchangeCycle.Workload.twentyMegabytes();
-                default -> throw new IllegalArgumentException("--workload must be small or 20MB");
+                case "20MB-committed" -> ExchangeCycle.Workload.twentyMegabytes().withoutAbortedAttempt();
+                default -> throw new IllegalArgumentException("--workload must be small, 20MB or 20MB-committed");
             };
             return new Options(
                     Integer.parseInt(values.getOrDefault("rounds", "3")),
@@ -145,7 +146,11 @@ public final class FaultBenchmark
         }
     }
 
-    private record Run(int round, FaultScenario scenario, ManagerSpec manager, Result result) {}
+    /**
+     * @param beforeClose requests by operation from the first write to the last page read
+     * @param atClose requests by operation from the exchange's close until nothing was left
+     */
+    private record Run(int round, FaultScenario scenario, ManagerSpec manager, Result result, Map<String, Long> beforeClose, Map<String, Long> atClose) {}
 
     private final Options options;
 
@@ -189,8 +194,16 @@ public final class FaultBenchmark
                 for (FaultScenario scenario : options.scenarios()) {
                     List<ManagerSpec> order = rotated(options.managers(), round);
                     for (ManagerSpec manager : order) {
+                        proxy.clear();
                         Result result = runOne(cycle, manager, scenario, proxy, client, round);
-                        Run run = new Run(round, scenario, manager, result);
+                        List<FaultInjectingHttpProxy.Request> requests = proxy.requests();
+                        Run run = new Run(
+                                round,
+                                scenario,
+                                manager,
+                                result,
+                                operations(requests.stream().filter(request -> request.receivedNanos() < result.closeStartNanos()).toList()),
+                                operations(requests.stream().filter(request -> request.receivedNanos() >= result.closeStartNanos()).toList()));
                         runs.add(run);
                         String line = describe(run);
                         System.out.println(line);
@@ -199,7 +212,7 @@ public final class FaultBenchmark
                 }
             }
         }
-        String table = table(runs);
+        String table = table(runs) + "\n" + requestTable(runs);
         System.out.println();
         System.out.println(table);
         Files.writeString(options.output(), table, UTF_8);
@@ -296,6 +309,33 @@ public final class FaultBenchmark
         List<T> rotated = new ArrayList<>(list);
         Collections.rotate(rotated, by);
         return rotated;
+    }
+
+    private static Map<String, Long> operations(List<FaultInjectingHttpProxy.Request> requests)
+    {
+        return requests.stream().collect(Collectors.groupingBy(FaultInjectingHttpProxy.Request::operation, TreeMap::new, Collectors.counting()));
+    }
+
+    /**
+     * Requests per cycle without faults, by operation, before the close and at it (the cleanup's), as the last round
+     * counted them.
+     */
+    private String requestTable(List<Run> runs)
+    {
+        StringBuilder table = new StringBuilder("| exchange manager | requests to write, commit and read | requests to clean up at close |\n|---|---|---|\n");
+        for (ManagerSpec manager : options.managers()) {
+            runs.stream()
+                    .filter(run -> run.scenario().equals(FaultScenarios.NO_FAULTS) && run.manager().equals(manager))
+                    .reduce((_, second) -> second)
+                    .ifPresent(run -> table.append("| %s | %s | %s |\n".formatted(title(manager), describeCounts(run.beforeClose()), describeCounts(run.atClose()))));
+        }
+        return table.toString();
+    }
+
+    private static String describeCounts(Map<String, Long> counts)
+    {
+        long total = counts.values().stream().mapToLong(Long::longValue).sum();
+        return "%s: %s".formatted(total, counts.entrySet().stream().map(entry -> "%s %s".formatted(entry.getValue(), entry.getKey())).collect(Collectors.joining(", ")));
     }
 
     private static String describe(Run run)

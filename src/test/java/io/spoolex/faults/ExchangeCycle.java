@@ -63,15 +63,16 @@ public final class ExchangeCycle
 {
     /**
      * @param largePageBytes one page of task 0, partition 0 of this many incompressible bytes (0 for none)
+     * @param oneAttemptAborts whether task 1's first attempt aborts half-way (a second attempt then writes everything)
      */
-    public record Workload(int tasks, int partitions, int pagesPerPartition, int pageBytes, int largePageBytes)
+    public record Workload(int tasks, int partitions, int pagesPerPartition, int pageBytes, int largePageBytes, boolean oneAttemptAborts)
     {
         /**
          * About 8 MB of pages: the default test run.
          */
         public static Workload small()
         {
-            return new Workload(3, 3, 12, 50_000, 6 * 1024 * 1024);
+            return new Workload(3, 3, 12, 50_000, 6 * 1024 * 1024, true);
         }
 
         /**
@@ -79,7 +80,15 @@ public final class ExchangeCycle
          */
         public static Workload twentyMegabytes()
         {
-            return new Workload(4, 4, 40, 25_000, 6 * 1024 * 1024);
+            return new Workload(4, 4, 40, 25_000, 6 * 1024 * 1024, true);
+        }
+
+        /**
+         * This workload with every task's first attempt committing.
+         */
+        public Workload withoutAbortedAttempt()
+        {
+            return new Workload(tasks, partitions, pagesPerPartition, pageBytes, largePageBytes, false);
         }
 
         public long pageBytesTotal()
@@ -130,6 +139,8 @@ public final class ExchangeCycle
     /**
      * @param seconds time from the first write to the last page read (or to the failure)
      * @param cleanupSeconds time from close until nothing was left in storage (or until the wait ended)
+     * @param closeStartNanos {@link System#nanoTime()} when the exchange was closed: requests received from then on
+     *         are the cleanup's
      */
     public record Result(
             Outcome outcome,
@@ -140,7 +151,8 @@ public final class ExchangeCycle
             List<String> leftovers,
             Map<String, Long> faults,
             long faultCount,
-            long requests)
+            long requests,
+            long closeStartNanos)
     {
         public Result
         {
@@ -278,7 +290,7 @@ public final class ExchangeCycle
         if (!left.isEmpty() && (outcome == Outcome.OK || outcome == Outcome.FAILED_RETRYABLY)) {
             outcome = Outcome.LEFTOVERS;
         }
-        return new Result(outcome, seconds, cleanupSeconds, phaseSeconds, failure, left, injector.injectedFaults(), injector.injectedFaultCount(), injector.requestCount());
+        return new Result(outcome, seconds, cleanupSeconds, phaseSeconds, failure, left, injector.injectedFaults(), injector.injectedFaultCount(), injector.requestCount(), closeStart);
     }
 
     private void startPhase(FaultScenario scenario, Phase phase, long seed)
@@ -302,7 +314,7 @@ public final class ExchangeCycle
     private int writeTask(ExchangeManager manager, Exchange exchange, ExchangeSinkHandle handle, int task)
     {
         int attempt = 0;
-        if (task == 1 && workload.tasks() > 1) {
+        if (task == 1 && workload.tasks() > 1 && workload.oneAttemptAborts()) {
             ExchangeSink aborted = createSink(manager, exchange, handle, attempt);
             writePages(aborted, task, attempt, workload.pagesPerPartition() / 2);
             // the abort's own outcome (its cleanup may fail and go on in the background) is not the test: what is

@@ -82,6 +82,8 @@ import static java.util.Objects.requireNonNull;
  * <li>Deleting a directory lists it and removes its objects with DeleteObjects, up to 1,000 keys a request (GCS has
  * no such request: one DeleteObject per key there), and aborts multipart uploads left under it by writers that
  * died, which S3 would otherwise keep (and bill) until a lifecycle rule removes them.</li>
+ * <li>Deleting directories whose content is known (committed attempts) sends DeleteObjects for the named keys only,
+ * batched across directories of a bucket: no listing.</li>
  * </ul>
  */
 public class S3SpoolStorage
