@@ -67,7 +67,6 @@ public final class OrphanCollector
 {
     private static final Logger log = Logger.get(OrphanCollector.class);
 
-    static final Pattern SPOOL_DIRECTORY_NAME = Pattern.compile("[0-9a-f]{6}\\.(?<query>[a-z0-9_]+)\\.(?<exchange>[A-Za-z0-9_-]+)\\.[0-9]+");
     /**
      * Trino's query ids: {@code yyyyMMdd_HHmmss_counter_coordinator}, the time in UTC.
      */
@@ -157,7 +156,7 @@ public final class OrphanCollector
                 continue;
             }
             for (SpoolDirectoryStatus directory : directories) {
-                Matcher name = SPOOL_DIRECTORY_NAME.matcher(directory.name());
+                Matcher name = SpoolLayout.TASK_PARTITION_DIRECTORY_NAME.matcher(directory.name());
                 if (!name.matches()) {
                     // not Spoolex's: never looked into
                     continue;

@@ -17,6 +17,7 @@ import io.spoolex.format.AttemptManifest;
 
 import java.net.URI;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
 
 /**
  * Where an exchange's data lives:
@@ -31,6 +32,11 @@ public final class SpoolLayout
     static final String DATA_FILE_SUFFIX = ".spool";
     private static final char[] HEX = "0123456789abcdef".toCharArray();
     private static final int HEX_PREFIX_LENGTH = 6;
+    /**
+     * A task partition directory's name as {@link #taskPartitionDirectory} makes it, with the query and exchange ids
+     * as groups (Trino's query ids are lower-case letters, digits and '_'; its exchange ids have no '.').
+     */
+    static final Pattern TASK_PARTITION_DIRECTORY_NAME = Pattern.compile("[0-9a-f]{" + HEX_PREFIX_LENGTH + "}\\.(?<query>[a-z0-9_]+)\\.(?<exchange>[A-Za-z0-9_-]+)\\.[0-9]+");
 
     private SpoolLayout() {}
 
