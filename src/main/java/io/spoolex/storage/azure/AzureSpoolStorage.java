@@ -28,7 +28,6 @@ import com.azure.storage.file.datalake.models.ListPathsOptions;
 import com.azure.storage.file.datalake.options.DataLakePathDeleteOptions;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.Lists;
-import com.google.common.collect.Sets;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.SettableFuture;
@@ -38,6 +37,7 @@ import io.airlift.concurrent.AsyncSemaphore;
 import io.airlift.log.Logger;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
+import io.spoolex.storage.DeletesInFlight;
 import io.spoolex.storage.SpoolDirectoryContents;
 import io.spoolex.storage.SpoolDirectoryStatus;
 import io.spoolex.storage.SpoolFileReader;
@@ -49,6 +49,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 import java.net.URI;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -57,8 +58,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 import static com.google.common.collect.ImmutableList.toImmutableList;
 import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
@@ -108,8 +107,7 @@ public class AzureSpoolStorage
     private final AzureNamespace namespace;
     private final int blockBytes;
 
-    @GuardedBy("this")
-    private final Set<ListenableFuture<Void>> deletesInFlight = Sets.newIdentityHashSet();
+    private final DeletesInFlight deletesInFlight = new DeletesInFlight();
     // directory deletes in flight, by container and prefix
     @GuardedBy("this")
     private final Map<ListenableFuture<Void>, String> directoryDeletes = new IdentityHashMap<>();
@@ -190,7 +188,6 @@ public class AzureSpoolStorage
     }
 
     @Override
-    @SuppressWarnings("CollectionUndefinedEquality") // an identity set: a delete is removed as the same object
     public ListenableFuture<Void> deleteRecursively(List<URI> directories)
     {
         List<AzureLocation> locations;
@@ -201,15 +198,7 @@ public class AzureSpoolStorage
             return immediateFailedFuture(new TrinoException(SPOOL_STORAGE_ERROR, "Failed to delete %s: %s".formatted(directories, e.getMessage()), e));
         }
         ListenableFuture<Void> deleted = asVoid(AsyncSemaphore.processAll(locations, this::deleteDirectory, DIRECTORY_PARALLELISM, directExecutor()));
-        synchronized (this) {
-            deletesInFlight.add(deleted);
-        }
-        deleted.addListener(() -> {
-            synchronized (this) {
-                deletesInFlight.remove(deleted);
-            }
-        }, directExecutor());
-        return deleted;
+        return deletesInFlight.track(deleted);
     }
 
     /**
@@ -348,7 +337,6 @@ public class AzureSpoolStorage
      * listing anyway.
      */
     @Override
-    @SuppressWarnings("CollectionUndefinedEquality") // an identity set: a delete is removed as the same object
     public ListenableFuture<Void> deleteDirectories(List<SpoolDirectoryContents> directories)
     {
         if (namespace == AzureNamespace.HIERARCHICAL) {
@@ -384,15 +372,7 @@ public class AzureSpoolStorage
             work.add(deleteRecursively(unlisted));
         }
         ListenableFuture<Void> deleted = Futures.whenAllComplete(work).callAsync(() -> asVoid(Futures.allAsList(work)), directExecutor());
-        synchronized (this) {
-            deletesInFlight.add(deleted);
-        }
-        deleted.addListener(() -> {
-            synchronized (this) {
-                deletesInFlight.remove(deleted);
-            }
-        }, directExecutor());
-        return deleted;
+        return deletesInFlight.track(deleted);
     }
 
     @Override
@@ -440,19 +420,7 @@ public class AzureSpoolStorage
     public void close()
     {
         // let deletes of closed exchanges finish (closing the clients would abort them), but not for long
-        List<ListenableFuture<Void>> pending;
-        synchronized (this) {
-            pending = ImmutableList.copyOf(deletesInFlight);
-        }
-        try {
-            Futures.whenAllComplete(pending).call(() -> null, directExecutor()).get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-        }
-        catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        catch (Exception e) {
-            log.warn("%s deletes of spool data were still running at shutdown and were cut off", pending.size());
-        }
+        deletesInFlight.awaitAtClose(Duration.ofSeconds(CLOSE_WAIT_SECONDS));
         clients.close();
     }
 

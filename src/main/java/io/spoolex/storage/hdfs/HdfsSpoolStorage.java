@@ -14,17 +14,16 @@
 package io.spoolex.storage.hdfs;
 
 import com.google.common.collect.ImmutableList;
-import com.google.common.collect.Sets;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.ListeningExecutorService;
 import com.google.common.util.concurrent.MoreExecutors;
-import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.inject.Inject;
 import io.airlift.concurrent.AsyncSemaphore;
 import io.airlift.log.Logger;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
+import io.spoolex.storage.DeletesInFlight;
 import io.spoolex.storage.SpoolDirectoryStatus;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileStatus;
@@ -45,13 +44,13 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -111,8 +110,7 @@ public class HdfsSpoolStorage
     // by scheme://authority/
     private final Map<URI, FileSystem> fileSystems = new ConcurrentHashMap<>();
 
-    @GuardedBy("this")
-    private final Set<ListenableFuture<Void>> deletesInFlight = Sets.newIdentityHashSet();
+    private final DeletesInFlight deletesInFlight = new DeletesInFlight();
 
     @Inject
     public HdfsSpoolStorage(HdfsStorageConfig config, HdfsStorageStats stats)
@@ -205,20 +203,11 @@ public class HdfsSpoolStorage
     }
 
     @Override
-    @SuppressWarnings("CollectionUndefinedEquality") // an identity set: a delete is removed as the same object
     public ListenableFuture<Void> deleteRecursively(List<URI> directories)
     {
         List<URI> toDelete = ImmutableList.copyOf(directories);
         ListenableFuture<Void> deleted = asVoid(AsyncSemaphore.processAll(toDelete, this::deleteDirectory, DIRECTORY_PARALLELISM, directExecutor()));
-        synchronized (this) {
-            deletesInFlight.add(deleted);
-        }
-        deleted.addListener(() -> {
-            synchronized (this) {
-                deletesInFlight.remove(deleted);
-            }
-        }, directExecutor());
-        return deleted;
+        return deletesInFlight.track(deleted);
     }
 
     private ListenableFuture<Void> deleteDirectory(URI directory)
@@ -298,19 +287,7 @@ public class HdfsSpoolStorage
     public void close()
     {
         // let deletes of closed exchanges finish, but do not hold up shutdown for long
-        List<ListenableFuture<Void>> pending;
-        synchronized (this) {
-            pending = ImmutableList.copyOf(deletesInFlight);
-        }
-        try {
-            Futures.whenAllComplete(pending).call(() -> null, directExecutor()).get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-        }
-        catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        catch (Exception e) {
-            log.warn("%s deletes of spool data were still running at shutdown and were cut off", pending.size());
-        }
+        deletesInFlight.awaitAtClose(Duration.ofSeconds(CLOSE_WAIT_SECONDS));
         threads.shutdown();
         try {
             if (!threads.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {

@@ -15,15 +15,14 @@ package io.spoolex.storage.s3;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.Lists;
-import com.google.common.collect.Sets;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
-import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.inject.Inject;
 import io.airlift.concurrent.AsyncSemaphore;
 import io.airlift.log.Logger;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
+import io.spoolex.storage.DeletesInFlight;
 import io.spoolex.storage.SpoolDirectoryContents;
 import io.spoolex.storage.SpoolDirectoryStatus;
 import io.spoolex.storage.SpoolFileReader;
@@ -53,13 +52,12 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import static com.google.common.base.Preconditions.checkArgument;
@@ -123,8 +121,7 @@ public class S3SpoolStorage
     private final S3WriteOptions writeOptions;
     private final int partBytes;
 
-    @GuardedBy("this")
-    private final Set<ListenableFuture<Void>> deletesInFlight = Sets.newIdentityHashSet();
+    private final DeletesInFlight deletesInFlight = new DeletesInFlight();
 
     @Inject
     public S3SpoolStorage(S3StorageConfig config, S3Dialect dialect, S3StorageStats stats)
@@ -236,7 +233,6 @@ public class S3SpoolStorage
     }
 
     @Override
-    @SuppressWarnings("CollectionUndefinedEquality") // an identity set: a delete is removed as the same object
     public ListenableFuture<Void> deleteRecursively(List<URI> directories)
     {
         List<S3Location> locations;
@@ -247,15 +243,7 @@ public class S3SpoolStorage
             return immediateFailedFuture(new TrinoException(SPOOL_STORAGE_ERROR, "Failed to delete %s: %s".formatted(directories, e.getMessage()), e));
         }
         ListenableFuture<Void> deleted = asVoid(AsyncSemaphore.processAll(locations, this::deleteDirectory, DIRECTORY_PARALLELISM, directExecutor()));
-        synchronized (this) {
-            deletesInFlight.add(deleted);
-        }
-        deleted.addListener(() -> {
-            synchronized (this) {
-                deletesInFlight.remove(deleted);
-            }
-        }, directExecutor());
-        return deleted;
+        return deletesInFlight.track(deleted);
     }
 
     private ListenableFuture<Void> deleteDirectory(S3Location directory)
@@ -305,7 +293,6 @@ public class S3SpoolStorage
      * directory whose content is known (a committed attempt has no upload left open).
      */
     @Override
-    @SuppressWarnings("CollectionUndefinedEquality") // an identity set: a delete is removed as the same object
     public ListenableFuture<Void> deleteDirectories(List<SpoolDirectoryContents> directories)
     {
         Map<String, List<String>> keysByBucket = new LinkedHashMap<>();
@@ -338,15 +325,7 @@ public class S3SpoolStorage
             work.add(deleteRecursively(unlisted));
         }
         ListenableFuture<Void> deleted = Futures.whenAllComplete(work).callAsync(() -> asVoid(Futures.allAsList(work)), directExecutor());
-        synchronized (this) {
-            deletesInFlight.add(deleted);
-        }
-        deleted.addListener(() -> {
-            synchronized (this) {
-                deletesInFlight.remove(deleted);
-            }
-        }, directExecutor());
-        return deleted;
+        return deletesInFlight.track(deleted);
     }
 
     /**
@@ -538,19 +517,7 @@ public class S3SpoolStorage
     public void close()
     {
         // let deletes of closed exchanges finish (closing the clients would abort them), but not for long
-        List<ListenableFuture<Void>> pending;
-        synchronized (this) {
-            pending = ImmutableList.copyOf(deletesInFlight);
-        }
-        try {
-            Futures.whenAllComplete(pending).call(() -> null, directExecutor()).get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-        }
-        catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        catch (Exception e) {
-            log.warn("%s deletes of spool data were still running at shutdown and were cut off", pending.size());
-        }
+        deletesInFlight.awaitAtClose(Duration.ofSeconds(CLOSE_WAIT_SECONDS));
         // the clients first: what they still answer is answered; then every request they never will answer (one
         // issued while or after the clients and their event loops shut down may never complete) fails as closed
         clients.close();
