@@ -585,7 +585,7 @@ public class TestS3Storage
                 .setAwsSecretKey(S3ProxyServer.SECRET_KEY)
                 .setPathStyleAccess(true);
         customization.accept(config);
-        S3SpoolStorage storage = new S3SpoolStorage(config, S3Dialect.S3, new S3StorageStats());
+        S3SpoolStorage storage = new S3SpoolStorage(config, S3Dialect.S3, new S3StorageStats(), S3BulkDeletes.none());
         closeables.add(storage);
         return storage;
     }
