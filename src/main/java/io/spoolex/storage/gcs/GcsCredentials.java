@@ -75,7 +75,7 @@ final class GcsCredentials
     static Optional<GcsCredentials> fromKey(Optional<String> keyFilePath, Optional<String> inlineKey)
     {
         if (keyFilePath.isPresent()) {
-            Path path = Path.of(keyFilePath.get());
+            Path path = Path.of(keyFilePath.orElseThrow());
             byte[] key;
             try {
                 key = Files.readAllBytes(path);
@@ -94,7 +94,7 @@ final class GcsCredentials
             return Optional.of(new GcsCredentials(parsed, projectOf(parsed), "key file %s (%s)".formatted(path, GcsStorageConfig.JSON_KEY_FILE_PATH)));
         }
         if (inlineKey.isPresent()) {
-            GoogleCredentials parsed = parse(inlineKey.get().getBytes(StandardCharsets.UTF_8)).orElseThrow(() -> new InvalidKeyException(
+            GoogleCredentials parsed = parse(inlineKey.orElseThrow().getBytes(StandardCharsets.UTF_8)).orElseThrow(() -> new InvalidKeyException(
                     "Invalid configuration: %s is not Google credentials in JSON (such as a service-account key); its content is not shown".formatted(GcsStorageConfig.JSON_KEY)));
             return Optional.of(new GcsCredentials(parsed, projectOf(parsed), "inline key (%s)".formatted(GcsStorageConfig.JSON_KEY)));
         }

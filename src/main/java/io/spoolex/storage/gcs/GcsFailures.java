@@ -46,8 +46,8 @@ final class GcsFailures
         }
         Optional<BaseServiceException> service = serviceException(cause);
         if (service.isPresent()) {
-            int code = service.get().getCode();
-            String status = status(service.get());
+            int code = service.orElseThrow().getCode();
+            String status = status(service.orElseThrow());
             if (code == 429) {
                 return new RequestFailure(THROTTLED, status);
             }
@@ -141,8 +141,8 @@ final class GcsFailures
         if (service.isEmpty()) {
             return "GCS %s: %s".formatted(cause.getClass().getSimpleName(), describe(cause));
         }
-        int code = service.get().getCode();
-        String error = "GCS " + status(service.get());
+        int code = service.orElseThrow().getCode();
+        String error = "GCS " + status(service.orElseThrow());
         String hint = switch (code) {
             case 401 -> "the credentials are not accepted: check exchange.gcs.json-key-file-path or exchange.gcs.json-key, or the application-default credentials";
             case 403 -> "the credentials probably lack %s on %s (roles/storage.objectUser grants every permission Spoolex needs)".formatted(switch (operation) {

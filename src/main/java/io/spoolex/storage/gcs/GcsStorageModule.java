@@ -84,7 +84,7 @@ public class GcsStorageModule
                         + "objects are deleted one S3 request each, not in JSON-API batches", GcsStorageConfig.JSON_KEY_FILE_PATH, GcsStorageConfig.JSON_KEY);
                 return Optional.empty();
             }
-            return Optional.of(new GcsS3BulkDeleter(s3Config, credentials.get(), serviceFactory));
+            return Optional.of(new GcsS3BulkDeleter(s3Config, credentials.orElseThrow(), serviceFactory));
         };
         S3StorageModule s3 = new S3StorageModule(S3Dialect.GCS, baseDirectories, new S3BulkDeletes(Optional.of(deleterFactory)));
         install(s3);

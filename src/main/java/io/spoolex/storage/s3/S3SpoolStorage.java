@@ -319,7 +319,7 @@ public class S3SpoolStorage
         if (dialect == S3Dialect.GCS) {
             // GCS's XML API has no multi-object delete: its JSON API's batches, or one request per object
             if (bulkDeleter.isPresent()) {
-                return Futures.transform(bulkDeleter.get().deleteObjects(directory.toUri(), directory.bucket(), keys), _ -> {
+                return Futures.transform(bulkDeleter.orElseThrow().deleteObjects(directory.toUri(), directory.bucket(), keys), _ -> {
                     stats.getDeletedObjects().update(keys.size());
                     return null;
                 }, directExecutor());
