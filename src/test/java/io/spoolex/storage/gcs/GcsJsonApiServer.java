@@ -14,7 +14,6 @@
 package io.spoolex.storage.gcs;
 
 import com.google.common.collect.ImmutableList;
-import com.google.common.io.ByteStreams;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
@@ -172,11 +171,11 @@ public final class GcsJsonApiServer
         try (exchange) {
             byte[] body;
             try (InputStream in = exchange.getRequestBody()) {
-                body = ByteStreams.toByteArray(in);
+                body = in.readAllBytes();
             }
             if ("gzip".equalsIgnoreCase(exchange.getRequestHeaders().getFirst("Content-Encoding"))) {
                 try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
-                    body = ByteStreams.toByteArray(in);
+                    body = in.readAllBytes();
                 }
             }
             URI uri = exchange.getRequestURI();
@@ -197,7 +196,7 @@ public final class GcsJsonApiServer
             }
             Optional<Integer> failure = scriptedFailure(method, path);
             if (failure.isPresent()) {
-                respond(exchange, failure.get(), error(failure.get()));
+                respond(exchange, failure.orElseThrow(), error(failure.orElseThrow()));
                 return;
             }
             Answer answer = answer(method, path, query, contentRange, body);
