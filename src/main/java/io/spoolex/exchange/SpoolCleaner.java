@@ -14,6 +14,7 @@
 package io.spoolex.exchange;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableSet;
 import com.google.common.collect.Sets;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
@@ -21,14 +22,17 @@ import com.google.common.util.concurrent.SettableFuture;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.airlift.log.Logger;
 import io.spoolex.metrics.SpoolexStats;
+import io.spoolex.storage.SpoolDirectoryContents;
 import io.spoolex.storage.SpoolStorage;
 
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -59,6 +63,10 @@ public final class SpoolCleaner
      * Directories of one cleanup deleted at once; each is a listing and its deletes in flight.
      */
     private static final int DIRECTORY_PARALLELISM = 8;
+    /**
+     * Known files one delete call of a round names at most (an S3 DeleteObjects takes 1,000 keys).
+     */
+    private static final int FILES_PER_DELETE = 1000;
     private static final Duration FIRST_RETRY_DELAY = Duration.ofSeconds(1);
     private static final Duration MAX_RETRY_DELAY = Duration.ofMinutes(1);
     /**
@@ -97,6 +105,17 @@ public final class SpoolCleaner
      */
     public ListenableFuture<Void> delete(String owner, List<URI> directories)
     {
+        return deleteContents(owner, directories.stream().map(SpoolDirectoryContents::unknown).toList());
+    }
+
+    /**
+     * Starts deleting directories whose content is known, wholly or in part (see
+     * {@link SpoolStorage#deleteDirectories}): on object stores, without listing what is known.
+     *
+     * @return the outcome of the first round, as {@link #delete}'s
+     */
+    public ListenableFuture<Void> deleteContents(String owner, List<SpoolDirectoryContents> directories)
+    {
         return start(owner, directories).firstRound;
     }
 
@@ -105,10 +124,10 @@ public final class SpoolCleaner
      */
     ListenableFuture<Void> deleteAndWait(String owner, List<URI> directories)
     {
-        return start(owner, directories).done;
+        return start(owner, directories.stream().map(SpoolDirectoryContents::unknown).toList()).done;
     }
 
-    private Cleanup start(String owner, List<URI> directories)
+    private Cleanup start(String owner, List<SpoolDirectoryContents> directories)
     {
         Cleanup cleanup = new Cleanup(owner, directories);
         synchronized (this) {
@@ -169,40 +188,50 @@ public final class SpoolCleaner
         private final SettableFuture<Void> done = SettableFuture.create();
 
         @GuardedBy("this")
-        private final Set<URI> remaining;
+        private final Map<URI, SpoolDirectoryContents> remaining = new LinkedHashMap<>();
         @GuardedBy("this")
         private int rounds;
         @GuardedBy("this")
         private ListenableFuture<?> roundInFlight = Futures.immediateVoidFuture();
 
-        Cleanup(String owner, List<URI> directories)
+        Cleanup(String owner, List<SpoolDirectoryContents> directories)
         {
             this.owner = requireNonNull(owner, "owner is null");
-            this.remaining = new LinkedHashSet<>(directories);
+            for (SpoolDirectoryContents directory : directories) {
+                remaining.merge(directory.directory(), directory, Cleanup::union);
+            }
+        }
+
+        private static SpoolDirectoryContents union(SpoolDirectoryContents first, SpoolDirectoryContents second)
+        {
+            return new SpoolDirectoryContents(
+                    first.directory(),
+                    ImmutableList.copyOf(Sets.union(ImmutableSet.copyOf(first.files()), ImmutableSet.copyOf(second.files()))),
+                    ImmutableList.copyOf(Sets.union(ImmutableSet.copyOf(first.unlistedDirectories()), ImmutableSet.copyOf(second.unlistedDirectories()))));
         }
 
         void round()
         {
-            List<URI> directories;
+            List<List<SpoolDirectoryContents>> groups;
             synchronized (this) {
                 if (done.isDone()) {
                     return;
                 }
                 rounds++;
-                directories = ImmutableList.copyOf(remaining);
+                groups = groups(remaining.values());
             }
             List<Throwable> failures = new ArrayList<>();
-            ListenableFuture<List<Void>> deletes = processAll(directories, directory -> {
+            ListenableFuture<List<Void>> deletes = processAll(groups, group -> {
                 ListenableFuture<Void> deleted;
                 try {
-                    deleted = storage.deleteRecursively(ImmutableList.of(directory));
+                    deleted = storage.deleteDirectories(group);
                 }
                 catch (RuntimeException e) {
                     deleted = Futures.immediateFailedFuture(e);
                 }
                 return Futures.catching(Futures.transform(deleted, _ -> {
                     synchronized (this) {
-                        remaining.remove(directory);
+                        group.forEach(directory -> remaining.remove(directory.directory()));
                     }
                     return null;
                 }, directExecutor()), Throwable.class, failure -> {
@@ -216,6 +245,35 @@ public final class SpoolCleaner
                 roundInFlight = deletes;
             }
             deletes.addListener(() -> roundDone(failures), directExecutor());
+        }
+
+        /**
+         * Directories with known files go together, up to about {@link #FILES_PER_DELETE} files a group, so that an
+         * object store deletes many small directories with few batch requests; a directory to be listed goes alone,
+         * as its listing is the cost.
+         */
+        private static List<List<SpoolDirectoryContents>> groups(Collection<SpoolDirectoryContents> directories)
+        {
+            List<List<SpoolDirectoryContents>> groups = new ArrayList<>();
+            List<SpoolDirectoryContents> group = new ArrayList<>();
+            int files = 0;
+            for (SpoolDirectoryContents directory : directories) {
+                if (!directory.unlistedDirectories().isEmpty() && directory.files().isEmpty()) {
+                    groups.add(ImmutableList.of(directory));
+                    continue;
+                }
+                if (!group.isEmpty() && files + directory.files().size() > FILES_PER_DELETE) {
+                    groups.add(ImmutableList.copyOf(group));
+                    group.clear();
+                    files = 0;
+                }
+                group.add(directory);
+                files += directory.files().size();
+            }
+            if (!group.isEmpty()) {
+                groups.add(ImmutableList.copyOf(group));
+            }
+            return groups;
         }
 
         synchronized ListenableFuture<?> roundInFlight()
@@ -273,7 +331,7 @@ public final class SpoolCleaner
                 if (done.isDone()) {
                     return;
                 }
-                left = ImmutableList.copyOf(remaining);
+                left = ImmutableList.copyOf(remaining.keySet());
                 made = rounds;
             }
             stats.getCleanupFailures().update(1);

@@ -14,6 +14,8 @@
 package io.spoolex.exchange;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.ImmutableSet;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
@@ -27,6 +29,7 @@ import io.spoolex.format.ExchangeKey;
 import io.spoolex.metrics.SpoolMetrics;
 import io.spoolex.metrics.SpoolTracing;
 import io.spoolex.metrics.SpoolexStats;
+import io.spoolex.storage.SpoolDirectoryContents;
 import io.spoolex.storage.SpoolStorage;
 import io.trino.spi.TrinoException;
 import io.trino.spi.exchange.Exchange;
@@ -44,7 +47,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -93,6 +98,14 @@ public class SpoolexExchange
 
     @GuardedBy("this")
     private final Map<Integer, Integer> committedAttempts = new TreeMap<>();
+    // for cleanup without listing: every attempt handed a directory, every attempt that finished, and the files of
+    // each manifest read (a committed attempt's content is exactly its manifest's files and the manifest)
+    @GuardedBy("this")
+    private final Map<Integer, Set<Integer>> instantiatedAttempts = new TreeMap<>();
+    @GuardedBy("this")
+    private final Map<Integer, Set<Integer>> finishedAttempts = new TreeMap<>();
+    @GuardedBy("this")
+    private final Map<Integer, Map<Integer, AttemptManifest>> readManifests = new TreeMap<>();
     @GuardedBy("this")
     private boolean noMoreSinks;
     @GuardedBy("this")
@@ -156,6 +169,9 @@ public class SpoolexExchange
     {
         int taskPartitionId = ((SpoolexSinkHandle) sinkHandle).taskPartitionId();
         URI attemptDirectory = SpoolLayout.attemptDirectory(taskPartitionDirectory(taskPartitionId), taskAttemptId);
+        synchronized (this) {
+            instantiatedAttempts.computeIfAbsent(taskPartitionId, _ -> new TreeSet<>()).add(taskAttemptId);
+        }
         return completedFuture(new SpoolexSinkInstanceHandle(
                 exchangeId(),
                 taskPartitionId,
@@ -177,7 +193,9 @@ public class SpoolexExchange
     public synchronized void sinkFinished(ExchangeSinkHandle sinkHandle, int taskAttemptId)
     {
         // the first attempt to finish wins; later successful attempts are ignored and deleted with the exchange
-        committedAttempts.putIfAbsent(((SpoolexSinkHandle) sinkHandle).taskPartitionId(), taskAttemptId);
+        int taskPartitionId = ((SpoolexSinkHandle) sinkHandle).taskPartitionId();
+        committedAttempts.putIfAbsent(taskPartitionId, taskAttemptId);
+        finishedAttempts.computeIfAbsent(taskPartitionId, _ -> new TreeSet<>()).add(taskAttemptId);
     }
 
     @Override
@@ -231,7 +249,14 @@ public class SpoolexExchange
 
     private ListenableFuture<AttemptManifest> readManifest(int taskPartitionId, int attemptId)
     {
-        return readManifest(taskPartitionId, attemptId, 1);
+        return Futures.transform(readManifest(taskPartitionId, attemptId, 1), manifest -> {
+            stats.getManifestsRead().update(1);
+            metrics.add(SpoolMetrics.ATTEMPTS_COMMITTED, 1);
+            synchronized (this) {
+                readManifests.computeIfAbsent(taskPartitionId, _ -> new TreeMap<>()).put(attemptId, manifest);
+            }
+            return manifest;
+        }, directExecutor());
     }
 
     /**
@@ -246,8 +271,6 @@ public class SpoolexExchange
         ListenableFuture<AttemptManifest> manifest = Futures.transform(
                 storage.getFile(location),
                 data -> {
-                    stats.getManifestsRead().update(1);
-                    metrics.add(SpoolMetrics.ATTEMPTS_COMMITTED, 1);
                     metrics.addNanos(SpoolMetrics.STORAGE_TIME, System.nanoTime() - start);
                     return AttemptManifest.deserialize(data, location.toString(), exchangeId(), taskPartitionId, attemptId, key);
                 },
@@ -393,13 +416,76 @@ public class SpoolexExchange
         }
         sourceHandles.completeExceptionally(new IllegalStateException("exchange %s is closed".formatted(exchangeId())));
         stats.getExchangesClosed().update(1);
-        List<URI> directories = ImmutableList.copyOf(taskPartitionDirectories.values());
-        if (directories.isEmpty()) {
+        if (taskPartitionDirectories.isEmpty()) {
             return;
         }
+        String owner = "exchange %s of query %s".formatted(exchangeId(), context.getQueryId());
         // in the background, retried until it succeeds or exchange.cleanup-retry-time passes (then logged and counted):
         // the query's result does not depend on it
-        var _ = cleaner.delete("exchange %s of query %s".formatted(exchangeId(), context.getQueryId()), directories);
+        // (spoolContents never fails: a manifest that cannot be read makes its attempt a directory to list)
+        var _ = Futures.transformAsync(spoolContents(), contents -> cleaner.deleteContents(owner, contents), executor);
+    }
+
+    /**
+     * What each task partition directory holds, as far as this exchange knows without listing: the files of every
+     * attempt whose manifest it has read, or reads now (an attempt that finished but whose manifest was not needed),
+     * and, as directories to list, the attempts that never committed (failed, aborted, killed, or still running) or
+     * whose manifest cannot be read.
+     */
+    private ListenableFuture<List<SpoolDirectoryContents>> spoolContents()
+    {
+        Map<Integer, Set<Integer>> attempts = new TreeMap<>();
+        Map<Integer, Map<Integer, AttemptManifest>> known = new TreeMap<>();
+        synchronized (this) {
+            instantiatedAttempts.forEach((taskPartition, ids) -> attempts.computeIfAbsent(taskPartition, _ -> new TreeSet<>()).addAll(ids));
+            finishedAttempts.forEach((taskPartition, ids) -> attempts.computeIfAbsent(taskPartition, _ -> new TreeSet<>()).addAll(ids));
+            readManifests.forEach((taskPartition, manifests) -> known.put(taskPartition, new TreeMap<>(manifests)));
+        }
+        List<ListenableFuture<Void>> reads = new ArrayList<>();
+        for (Map.Entry<Integer, Set<Integer>> entry : attempts.entrySet()) {
+            int taskPartition = entry.getKey();
+            Set<Integer> finished;
+            synchronized (this) {
+                finished = ImmutableSet.copyOf(finishedAttempts.getOrDefault(taskPartition, ImmutableSet.of()));
+            }
+            Map<Integer, AttemptManifest> manifests = known.computeIfAbsent(taskPartition, _ -> new TreeMap<>());
+            for (int attempt : entry.getValue()) {
+                if (finished.contains(attempt) && !manifests.containsKey(attempt)) {
+                    reads.add(Futures.catching(Futures.transform(readManifest(taskPartition, attempt, 1), manifest -> {
+                        synchronized (manifests) {
+                            manifests.put(attempt, manifest);
+                        }
+                        return null;
+                    }, directExecutor()), Throwable.class, _ -> null, directExecutor()));
+                }
+            }
+        }
+        return Futures.whenAllComplete(reads).call(() -> {
+            ImmutableList.Builder<SpoolDirectoryContents> contents = ImmutableList.builder();
+            for (Map.Entry<Integer, URI> entry : new TreeMap<>(taskPartitionDirectories).entrySet()) {
+                URI directory = entry.getValue();
+                Map<Integer, AttemptManifest> manifests = known.getOrDefault(entry.getKey(), ImmutableMap.of());
+                ImmutableList.Builder<URI> files = ImmutableList.builder();
+                ImmutableList.Builder<URI> unlisted = ImmutableList.builder();
+                for (int attempt : attempts.getOrDefault(entry.getKey(), ImmutableSet.of())) {
+                    URI attemptDirectory = SpoolLayout.attemptDirectory(directory, attempt);
+                    AttemptManifest manifest;
+                    synchronized (manifests) {
+                        manifest = manifests.get(attempt);
+                    }
+                    if (manifest == null) {
+                        unlisted.add(attemptDirectory);
+                        continue;
+                    }
+                    for (AttemptManifest.File file : manifest.files()) {
+                        files.add(SpoolLayout.dataFile(attemptDirectory, file.outputPartition(), file.sequence()));
+                    }
+                    files.add(SpoolLayout.manifest(attemptDirectory));
+                }
+                contents.add(new SpoolDirectoryContents(directory, files.build(), unlisted.build()));
+            }
+            return contents.build();
+        }, directExecutor());
     }
 
     private URI taskPartitionDirectory(int taskPartitionId)

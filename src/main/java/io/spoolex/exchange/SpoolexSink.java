@@ -33,6 +33,7 @@ import io.spoolex.format.SpoolFileId;
 import io.spoolex.metrics.SpoolMetrics;
 import io.spoolex.metrics.SpoolTracing;
 import io.spoolex.metrics.SpoolexStats;
+import io.spoolex.storage.SpoolDirectoryContents;
 import io.spoolex.storage.SpoolFileWriter;
 import io.spoolex.storage.SpoolStorage;
 import io.spoolex.storage.StorageWriteLimits;
@@ -393,13 +394,16 @@ public class SpoolexSink
 
     /**
      * Abandons every file and deletes the attempt's directory, once writes in flight have settled (a write landing
-     * after the delete would leave an orphan behind). Completes with the delete's first round; if that leaves the
-     * directory behind, the cleaner tries again in the background (and the exchange's close deletes it too).
+     * after the delete would leave an orphan behind). When every write and every writer's abort succeeded, the files
+     * this sink started (and its manifest, in case a failed commit landed all the same) are all that can be there, so
+     * they are deleted by name, with no listing; otherwise an upload may be left open, and the directory is listed.
+     * Completes with the delete's first round; if that leaves the directory behind, the cleaner tries again in the
+     * background (and the exchange's close deletes it too).
      */
     private synchronized ListenableFuture<Void> discard()
     {
         // abort the writers first: once aborted, a writer starts no more files, so the list below is complete
-        List<ListenableFuture<?>> pending = new ArrayList<>();
+        List<ListenableFuture<Void>> pending = new ArrayList<>();
         for (int partition = 0; partition < writers.length(); partition++) {
             PartitionWriter writer = writers.get(partition);
             if (writer != null) {
@@ -407,9 +411,43 @@ public class SpoolexSink
             }
         }
         pending.addAll(fileFutures);
-        return Futures.whenAllComplete(pending).callAsync(
-                () -> cleaner.delete("task attempt " + handle.attemptDirectory(), ImmutableList.of(handle.attemptDirectory())),
-                directExecutor());
+        return Futures.whenAllComplete(pending).callAsync(() -> {
+            URI directory = handle.attemptDirectory();
+            SpoolDirectoryContents contents = pending.stream().allMatch(SpoolexSink::succeeded)
+                    ? new SpoolDirectoryContents(directory, startedFiles(), ImmutableList.of())
+                    : SpoolDirectoryContents.unknown(directory);
+            return cleaner.deleteContents("task attempt " + directory, ImmutableList.of(contents));
+        }, directExecutor());
+    }
+
+    /**
+     * Every file this sink started, and its manifest.
+     */
+    private List<URI> startedFiles()
+    {
+        ImmutableList.Builder<URI> files = ImmutableList.builder();
+        for (int partition = 0; partition < writers.length(); partition++) {
+            PartitionWriter writer = writers.get(partition);
+            if (writer != null) {
+                int started = writer.filesStarted();
+                for (int sequence = 0; sequence < started; sequence++) {
+                    files.add(SpoolLayout.dataFile(handle.attemptDirectory(), partition, sequence));
+                }
+            }
+        }
+        files.add(SpoolLayout.manifest(handle.attemptDirectory()));
+        return files.build();
+    }
+
+    private static boolean succeeded(ListenableFuture<?> future)
+    {
+        try {
+            Futures.getDone(future);
+            return true;
+        }
+        catch (ExecutionException | RuntimeException _) {
+            return false;
+        }
     }
 
     private void throwIfFailed()
@@ -734,6 +772,14 @@ public class SpoolexSink
                 buffers.forEach(pool::release);
             }, directExecutor());
             addExceptionCallback(write, SpoolexSink.this::recordFailure);
+        }
+
+        /**
+         * Files of this partition opened so far; their names are sequences 0 to this less one.
+         */
+        synchronized int filesStarted()
+        {
+            return sequence + 1;
         }
 
         /**

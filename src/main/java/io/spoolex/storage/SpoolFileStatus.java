@@ -14,13 +14,20 @@
 package io.spoolex.storage;
 
 import java.net.URI;
+import java.time.Instant;
+import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
 
-public record SpoolFileStatus(URI file, long bytes)
+/**
+ * A stored file as a listing shows it; {@code lastModified} is when it was written (the object's creation or last
+ * modification time as the storage keeps it), empty where the storage did not say.
+ */
+public record SpoolFileStatus(URI file, long bytes, Optional<Instant> lastModified)
 {
     public SpoolFileStatus
     {
         requireNonNull(file, "file is null");
+        requireNonNull(lastModified, "lastModified is null");
     }
 }

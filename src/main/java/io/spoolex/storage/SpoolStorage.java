@@ -65,9 +65,28 @@ public interface SpoolStorage
     ListenableFuture<Void> deleteRecursively(List<URI> directories);
 
     /**
+     * Deletes directories whose content the caller knows ({@link SpoolDirectoryContents}): an object store deletes
+     * the named objects by key, in batches, and lists only the directories whose content is not known, so that
+     * cleaning up after attempts that committed sends no listing at all. The default, for storage whose directories
+     * exist of their own (a recursive delete is one operation there, or a local one), deletes each directory
+     * recursively. What is already gone is a success.
+     */
+    default ListenableFuture<Void> deleteDirectories(List<SpoolDirectoryContents> directories)
+    {
+        return deleteRecursively(directories.stream().map(SpoolDirectoryContents::directory).toList());
+    }
+
+    /**
      * Every file below the directory, recursively (used by cleanup and tests, never on the data path).
      */
     ListenableFuture<List<SpoolFileStatus>> listFiles(URI directory);
+
+    /**
+     * The directories directly below a base directory, from one listing with a delimiter (an object store's common
+     * prefixes), never a walk of what lies below them. Files directly in the base directory are not returned. A base
+     * directory that does not exist has none.
+     */
+    ListenableFuture<List<SpoolDirectoryStatus>> listDirectories(URI baseDirectory);
 
     /**
      * For an operator: what a failure of {@code operation} on {@code location} means on this storage, with the

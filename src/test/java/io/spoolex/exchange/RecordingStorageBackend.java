@@ -21,6 +21,8 @@ import com.google.inject.Inject;
 import com.google.inject.Scopes;
 import io.airlift.slice.Slice;
 import io.spoolex.config.BaseDirectories;
+import io.spoolex.storage.SpoolDirectoryContents;
+import io.spoolex.storage.SpoolDirectoryStatus;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileStatus;
 import io.spoolex.storage.SpoolFileWriter;
@@ -55,6 +57,7 @@ final class RecordingStorageBackend
     private final AtomicReference<RuntimeException> writeFailure = new AtomicReference<>();
     private final AtomicReference<RuntimeException> deleteFailure = new AtomicReference<>();
     private final AtomicInteger deleteCalls = new AtomicInteger();
+    private final List<SpoolDirectoryContents> deletedContents = new CopyOnWriteArrayList<>();
 
     RecordingStorageBackend(StorageWriteLimits limits)
     {
@@ -99,6 +102,14 @@ final class RecordingStorageBackend
     int deleteCalls()
     {
         return deleteCalls.get();
+    }
+
+    /**
+     * Every directory asked to be deleted with known contents, in order.
+     */
+    List<SpoolDirectoryContents> deletedContents()
+    {
+        return deletedContents;
     }
 
     @Override
@@ -200,9 +211,22 @@ final class RecordingStorageBackend
         }
 
         @Override
+        public ListenableFuture<Void> deleteDirectories(List<SpoolDirectoryContents> directories)
+        {
+            backend.deletedContents.addAll(directories);
+            return SpoolStorage.super.deleteDirectories(directories);
+        }
+
+        @Override
         public ListenableFuture<List<SpoolFileStatus>> listFiles(URI directory)
         {
             return delegate.listFiles(directory);
+        }
+
+        @Override
+        public ListenableFuture<List<SpoolDirectoryStatus>> listDirectories(URI baseDirectory)
+        {
+            return delegate.listDirectories(baseDirectory);
         }
 
         @Override

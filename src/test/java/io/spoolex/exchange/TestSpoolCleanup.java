@@ -14,6 +14,7 @@
 package io.spoolex.exchange;
 
 import io.spoolex.metrics.SpoolexStats;
+import io.spoolex.storage.SpoolDirectoryContents;
 import io.spoolex.storage.StorageWriteLimits;
 import io.trino.spi.exchange.Exchange;
 import io.trino.spi.exchange.ExchangeManager;
@@ -27,7 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -112,6 +115,84 @@ public class TestSpoolCleanup
         assertThat(stats(manager).getCleanupFailures().getTotalCount()).isZero();
         assertThat(stats(manager).getCleanupDirectoriesLeft().getTotalCount()).isZero();
         assertThat(warnings).isEmpty();
+    }
+
+    @Test
+    public void testCloseNamesWhatCommittedAndListsOnlyWhatDidNot()
+            throws Exception
+    {
+        RecordingStorageBackend backend = new RecordingStorageBackend(StorageWriteLimits.unlimited(MIB));
+        ExchangeManager manager = manager(backend, Map.of());
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 2, false);
+        ExchangeSinkHandle task0 = exchange.addSink(0);
+        ExchangeSinkHandle task1 = exchange.addSink(1);
+        exchange.noMoreSinks();
+        // task 0: attempt 0 commits and wins, attempt 1 (speculative) commits later
+        commit(manager, exchange, task0, 0, 2);
+        // task 1: attempt 0 is killed (writes, never finishes nor aborts), attempt 1 commits
+        ExchangeSink killed = createSink(manager, exchange, task1, 0);
+        write(killed, 0, List.of(page(1, 0, 0, 0, 10_000)));
+        commit(manager, exchange, task1, 1, 1);
+        assertThat(ExchangeTestKit.sourceHandles(exchange)).isNotEmpty();
+        commit(manager, exchange, task0, 1, 1);
+        List<Path> taskDirectories = taskDirectories();
+        assertThat(taskDirectories).hasSize(2);
+
+        exchange.close();
+        awaitTrue(() -> storedFiles().isEmpty(), "the exchange's data is deleted");
+        assertThat(backend.deletedContents()).hasSize(2);
+        Map<Integer, SpoolDirectoryContents> byTask = new HashMap<>();
+        for (SpoolDirectoryContents contents : backend.deletedContents()) {
+            String name = Path.of(contents.directory()).getFileName().toString();
+            byTask.put(Integer.parseInt(name.substring(name.lastIndexOf('.') + 1)), contents);
+        }
+        URI directory0 = byTask.get(0).directory();
+        URI directory1 = byTask.get(1).directory();
+        // both attempts of task 0 by name (the later one's manifest read at close): two files and a manifest, one and a manifest
+        assertThat(byTask.get(0).files()).containsExactlyInAnyOrder(
+                directory0.resolve("0/0_0.spool"),
+                directory0.resolve("0/1_0.spool"),
+                directory0.resolve("0/manifest"),
+                directory0.resolve("1/0_0.spool"),
+                directory0.resolve("1/manifest"));
+        assertThat(byTask.get(0).unlistedDirectories()).isEmpty();
+        // task 1: the committed attempt by name, only the killed attempt's directory to list
+        assertThat(byTask.get(1).files()).containsExactlyInAnyOrder(directory1.resolve("1/0_0.spool"), directory1.resolve("1/manifest"));
+        assertThat(byTask.get(1).unlistedDirectories()).containsExactly(directory1.resolve("0/"));
+        assertThat(killed.abort()).succeedsWithin(30, SECONDS);
+    }
+
+    @Test
+    public void testAbortedSinkDeletesWhatItStartedByName()
+            throws Exception
+    {
+        RecordingStorageBackend backend = new RecordingStorageBackend(StorageWriteLimits.unlimited(MIB));
+        ExchangeManager manager = manager(backend, Map.of());
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 2, false);
+        ExchangeSinkHandle task = exchange.addSink(0);
+        exchange.noMoreSinks();
+        ExchangeSink sink = createSink(manager, exchange, task, 0);
+        // one partition's file streamed (more than a write buffer), the other's waiting in memory
+        write(sink, 0, List.of(page(0, 0, 0, 0, 3 * MIB)));
+        write(sink, 1, List.of(page(0, 0, 1, 0, 10_000)));
+        assertThat(sink.abort()).succeedsWithin(30, SECONDS);
+        assertThat(storedFiles()).isEmpty();
+        URI attempt = backend.deletedContents().getFirst().directory();
+        assertThat(backend.deletedContents()).singleElement().satisfies(contents -> {
+            assertThat(contents.unlistedDirectories()).isEmpty();
+            assertThat(contents.files()).containsExactlyInAnyOrder(attempt.resolve("0_0.spool"), attempt.resolve("1_0.spool"), attempt.resolve("manifest"));
+        });
+        exchange.close();
+    }
+
+    private static void commit(ExchangeManager manager, Exchange exchange, ExchangeSinkHandle task, int attempt, int files)
+    {
+        ExchangeSink sink = createSink(manager, exchange, task, attempt);
+        for (int partition = 0; partition < files; partition++) {
+            write(sink, partition, List.of(page(0, attempt, partition, 0, 10_000)));
+        }
+        finish(sink);
+        exchange.sinkFinished(task, attempt);
     }
 
     @Test
@@ -201,11 +282,19 @@ public class TestSpoolCleanup
 
     private List<Path> storedFiles()
     {
-        try (Stream<Path> files = Files.walk(directory)) {
-            return files.filter(Files::isRegularFile).toList();
-        }
-        catch (IOException e) {
-            throw new UncheckedIOException(e);
+        while (true) {
+            try (Stream<Path> files = Files.walk(directory)) {
+                return files.filter(Files::isRegularFile).toList();
+            }
+            catch (UncheckedIOException e) {
+                // a directory deleted by the cleanup while the walk went through it: walk again
+                if (!(e.getCause() instanceof NoSuchFileException)) {
+                    throw e;
+                }
+            }
+            catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 

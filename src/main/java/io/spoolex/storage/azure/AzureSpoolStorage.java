@@ -38,19 +38,25 @@ import io.airlift.concurrent.AsyncSemaphore;
 import io.airlift.log.Logger;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
+import io.spoolex.storage.SpoolDirectoryContents;
+import io.spoolex.storage.SpoolDirectoryStatus;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileStatus;
 import io.spoolex.storage.SpoolFileWriter;
 import io.spoolex.storage.SpoolStorage;
 import io.trino.spi.TrinoException;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 import java.net.URI;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -321,16 +327,92 @@ public class AzureSpoolStorage
         return switch (namespace) {
             case FLAT -> AzureFailures.call("list", location, clients.maxTries(), () -> clients.container(location.container())
                     .listBlobs(new ListBlobsOptions().setPrefix(location.directoryPrefix()))
-                    .map(blob -> new SpoolFileStatus(location.withPath(blob.getName()).toUri(), blob.getProperties().getContentLength()))
+                    .map(blob -> new SpoolFileStatus(location.withPath(blob.getName()).toUri(), blob.getProperties().getContentLength(), Optional.ofNullable(blob.getProperties().getLastModified()).map(OffsetDateTime::toInstant)))
                     .collect(toImmutableList()));
             case HIERARCHICAL -> Futures.catchingAsync(
                     AzureFailures.call("list", location, clients.maxTries(), () -> clients.fileSystem(location.container())
                             .listPaths(new ListPathsOptions().setPath(location.directoryPath().isEmpty() ? null : location.directoryPath()).setRecursive(true))
                             .filter(path -> !path.isDirectory())
-                            .map(path -> new SpoolFileStatus(location.withPath(path.getName()).toUri(), path.getContentLength()))
+                            .map(path -> new SpoolFileStatus(location.withPath(path.getName()).toUri(), path.getContentLength(), Optional.ofNullable(path.getLastModified()).map(OffsetDateTime::toInstant)))
                             .collect(toImmutableList())),
                     TrinoException.class,
                     // a directory that does not exist has no files
+                    failure -> AzureFailures.isMissing(failure.getCause()) ? Futures.immediateFuture(ImmutableList.of()) : immediateFailedFuture(failure),
+                    directExecutor());
+        };
+    }
+
+    /**
+     * On a flat account, deletes the known blobs by name in blob batches (across directories of the same container)
+     * and lists only the unlisted directories; on a hierarchical one, a recursive delete per directory needs no
+     * listing anyway.
+     */
+    @Override
+    @SuppressWarnings("CollectionUndefinedEquality") // an identity set: a delete is removed as the same object
+    public ListenableFuture<Void> deleteDirectories(List<SpoolDirectoryContents> directories)
+    {
+        if (namespace == AzureNamespace.HIERARCHICAL) {
+            return SpoolStorage.super.deleteDirectories(directories);
+        }
+        Map<String, List<String>> namesByContainer = new LinkedHashMap<>();
+        Map<String, AzureLocation> containerLocations = new LinkedHashMap<>();
+        List<URI> unlisted = new ArrayList<>();
+        try {
+            for (SpoolDirectoryContents directory : directories) {
+                AzureLocation location = AzureLocation.of(directory.directory());
+                if (location.directoryPrefix().isEmpty()) {
+                    return immediateFailedFuture(storageError("delete", directory.directory(), new IllegalArgumentException("refusing to delete a whole container")));
+                }
+                containerLocations.putIfAbsent(location.container(), location);
+                for (URI file : directory.files()) {
+                    namesByContainer.computeIfAbsent(location.container(), _ -> new ArrayList<>()).add(AzureLocation.of(file).path());
+                }
+                unlisted.addAll(directory.unlistedDirectories());
+            }
+        }
+        catch (IllegalArgumentException e) {
+            return immediateFailedFuture(new TrinoException(SPOOL_STORAGE_ERROR, "Failed to delete %s: %s".formatted(directories.stream().map(SpoolDirectoryContents::directory).toList(), e.getMessage()), e));
+        }
+        List<ListenableFuture<Void>> work = new ArrayList<>();
+        namesByContainer.forEach((container, names) -> {
+            AzureLocation location = containerLocations.get(container);
+            work.add(AzureFailures.call("delete", location, clients.maxTries(), () -> Flux.fromIterable(Lists.partition(names, BATCH_MAX_BLOBS))
+                    .flatMap(batch -> deleteBatch(location, batch), BATCH_PARALLELISM)
+                    .then()));
+        });
+        if (!unlisted.isEmpty()) {
+            work.add(deleteRecursively(unlisted));
+        }
+        ListenableFuture<Void> deleted = Futures.whenAllComplete(work).callAsync(() -> asVoid(Futures.allAsList(work)), directExecutor());
+        synchronized (this) {
+            deletesInFlight.add(deleted);
+        }
+        deleted.addListener(() -> {
+            synchronized (this) {
+                deletesInFlight.remove(deleted);
+            }
+        }, directExecutor());
+        return deleted;
+    }
+
+    @Override
+    public ListenableFuture<List<SpoolDirectoryStatus>> listDirectories(URI baseDirectory)
+    {
+        AzureLocation location = AzureLocation.of(baseDirectory);
+        return switch (namespace) {
+            case FLAT -> AzureFailures.call("list", location, clients.maxTries(), () -> clients.container(location.container())
+                    .listBlobsByHierarchy("/", new ListBlobsOptions().setPrefix(location.directoryPrefix()))
+                    .filter(item -> Boolean.TRUE.equals(item.isPrefix()))
+                    .map(item -> new SpoolDirectoryStatus(location.withPath(item.getName()).toUri(), Optional.empty()))
+                    .collect(toImmutableList()));
+            case HIERARCHICAL -> Futures.catchingAsync(
+                    AzureFailures.call("list", location, clients.maxTries(), () -> clients.fileSystem(location.container())
+                            .listPaths(new ListPathsOptions().setPath(location.directoryPath().isEmpty() ? null : location.directoryPath()).setRecursive(false))
+                            .filter(path -> path.isDirectory())
+                            .map(path -> new SpoolDirectoryStatus(location.withPath(path.getName() + "/").toUri(), Optional.ofNullable(path.getLastModified()).map(OffsetDateTime::toInstant)))
+                            .collect(toImmutableList())),
+                    TrinoException.class,
+                    // a base directory that does not exist has nothing in it
                     failure -> AzureFailures.isMissing(failure.getCause()) ? Futures.immediateFuture(ImmutableList.of()) : immediateFailedFuture(failure),
                     directExecutor());
         };

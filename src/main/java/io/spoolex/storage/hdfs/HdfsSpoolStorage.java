@@ -25,6 +25,7 @@ import io.airlift.concurrent.AsyncSemaphore;
 import io.airlift.log.Logger;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
+import io.spoolex.storage.SpoolDirectoryStatus;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileStatus;
 import io.spoolex.storage.SpoolFileWriter;
@@ -44,10 +45,12 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -257,7 +260,7 @@ public class HdfsSpoolStorage
                             pending.push(child(listed, entry.getPath().getName() + "/"));
                         }
                         else if (entry.isFile()) {
-                            files.add(new SpoolFileStatus(child(listed, entry.getPath().getName()), entry.getLen()));
+                            files.add(new SpoolFileStatus(child(listed, entry.getPath().getName()), entry.getLen(), Optional.of(Instant.ofEpochMilli(entry.getModificationTime()))));
                         }
                     }
                 }
@@ -266,6 +269,28 @@ public class HdfsSpoolStorage
                 }
             }
             return files.build();
+        });
+    }
+
+    @Override
+    public ListenableFuture<List<SpoolDirectoryStatus>> listDirectories(URI baseDirectory)
+    {
+        return submit(executor, "list", baseDirectory, false, () -> {
+            ImmutableList.Builder<SpoolDirectoryStatus> directories = ImmutableList.builder();
+            stats.getListings().update(1);
+            try {
+                RemoteIterator<FileStatus> entries = fileSystem(baseDirectory).listStatusIterator(new Path(baseDirectory));
+                while (entries.hasNext()) {
+                    FileStatus entry = entries.next();
+                    if (entry.isDirectory()) {
+                        directories.add(new SpoolDirectoryStatus(child(baseDirectory, entry.getPath().getName() + "/"), Optional.of(Instant.ofEpochMilli(entry.getModificationTime()))));
+                    }
+                }
+            }
+            catch (FileNotFoundException _) {
+                // no base directory yet: nothing in it
+            }
+            return directories.build();
         });
     }
 

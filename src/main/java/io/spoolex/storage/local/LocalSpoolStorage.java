@@ -21,6 +21,7 @@ import com.google.common.util.concurrent.MoreExecutors;
 import com.google.inject.Inject;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
+import io.spoolex.storage.SpoolDirectoryStatus;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileStatus;
 import io.spoolex.storage.SpoolFileWriter;
@@ -33,6 +34,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -41,6 +43,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -53,6 +56,7 @@ import static io.spoolex.storage.StorageErrors.fileNotFound;
 import static io.spoolex.storage.StorageErrors.storageError;
 import static io.spoolex.storage.StorageErrors.truncated;
 import static io.spoolex.storage.StorageErrors.wrongSize;
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
 import static java.nio.file.StandardCopyOption.REPLACE_EXISTING;
 import static java.nio.file.StandardOpenOption.CREATE_NEW;
@@ -152,7 +156,7 @@ public class LocalSpoolStorage
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attributes)
                 {
                     if (attributes.isRegularFile()) {
-                        files.add(new SpoolFileStatus(file.toUri(), attributes.size()));
+                        files.add(new SpoolFileStatus(file.toUri(), attributes.size(), Optional.of(attributes.lastModifiedTime().toInstant())));
                     }
                     return FileVisitResult.CONTINUE;
                 }
@@ -178,6 +182,35 @@ public class LocalSpoolStorage
                 }
             });
             return files.build();
+        });
+    }
+
+    @Override
+    public ListenableFuture<List<SpoolDirectoryStatus>> listDirectories(URI baseDirectory)
+    {
+        return submit("list", baseDirectory, () -> {
+            ImmutableList.Builder<SpoolDirectoryStatus> directories = ImmutableList.builder();
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(path(baseDirectory))) {
+                for (Path entry : entries) {
+                    BasicFileAttributes attributes;
+                    try {
+                        attributes = Files.readAttributes(entry, BasicFileAttributes.class, NOFOLLOW_LINKS);
+                    }
+                    catch (NoSuchFileException _) {
+                        // deleted while the directory was read
+                        continue;
+                    }
+                    if (attributes.isDirectory()) {
+                        directories.add(new SpoolDirectoryStatus(
+                                baseDirectory.resolve(new URI(null, null, "./" + entry.getFileName() + "/", null)),
+                                Optional.of(attributes.lastModifiedTime().toInstant())));
+                    }
+                }
+            }
+            catch (NoSuchFileException _) {
+                // no base directory yet: nothing in it
+            }
+            return directories.build();
         });
     }
 

@@ -24,6 +24,8 @@ import io.airlift.concurrent.AsyncSemaphore;
 import io.airlift.log.Logger;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
+import io.spoolex.storage.SpoolDirectoryContents;
+import io.spoolex.storage.SpoolDirectoryStatus;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileStatus;
 import io.spoolex.storage.SpoolFileWriter;
@@ -35,6 +37,7 @@ import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
@@ -51,12 +54,15 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
+import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
 import static com.google.common.util.concurrent.Futures.immediateVoidFuture;
 import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
@@ -102,6 +108,10 @@ public class S3SpoolStorage
      * Single-object deletes in flight per directory where there is no batch delete (GCS).
      */
     private static final int SINGLE_DELETE_PARALLELISM = 32;
+    /**
+     * DeleteObjects requests of one call in flight at once.
+     */
+    private static final int DELETE_BATCH_PARALLELISM = 8;
     private static final long CLOSE_WAIT_SECONDS = 10;
 
     private final S3Dialect dialect;
@@ -303,6 +313,56 @@ public class S3SpoolStorage
     }
 
     /**
+     * Deletes the known files by key with DeleteObjects (1,000 keys a request, across directories of the same
+     * bucket), and only the unlisted directories by listing them: no ListObjectsV2 or ListMultipartUploads for a
+     * directory whose content is known (a committed attempt has no upload left open).
+     */
+    @Override
+    @SuppressWarnings("CollectionUndefinedEquality") // an identity set: a delete is removed as the same object
+    public ListenableFuture<Void> deleteDirectories(List<SpoolDirectoryContents> directories)
+    {
+        Map<String, List<String>> keysByBucket = new LinkedHashMap<>();
+        Map<String, S3Location> bucketLocations = new LinkedHashMap<>();
+        List<URI> unlisted = new ArrayList<>();
+        try {
+            for (SpoolDirectoryContents directory : directories) {
+                S3Location location = S3Location.of(directory.directory());
+                if (location.directoryPrefix().isEmpty()) {
+                    return immediateFailedFuture(storageError("delete", directory.directory(), new IllegalArgumentException("refusing to delete a whole bucket")));
+                }
+                bucketLocations.putIfAbsent(location.bucket(), location);
+                for (URI file : directory.files()) {
+                    S3Location object = S3Location.of(file);
+                    checkArgument(object.bucket().equals(location.bucket()), "%s is not in the bucket of %s", file, directory.directory());
+                    keysByBucket.computeIfAbsent(location.bucket(), _ -> new ArrayList<>()).add(object.key());
+                }
+                unlisted.addAll(directory.unlistedDirectories());
+            }
+        }
+        catch (IllegalArgumentException e) {
+            return immediateFailedFuture(new TrinoException(SPOOL_STORAGE_ERROR, "Failed to delete %s: %s".formatted(directories.stream().map(SpoolDirectoryContents::directory).toList(), e.getMessage()), e));
+        }
+        List<ListenableFuture<Void>> work = new ArrayList<>();
+        keysByBucket.forEach((bucket, keys) -> {
+            S3Location location = bucketLocations.get(bucket);
+            work.add(withClient(location, client -> deleteKeys(client, location, keys)));
+        });
+        if (!unlisted.isEmpty()) {
+            work.add(deleteRecursively(unlisted));
+        }
+        ListenableFuture<Void> deleted = Futures.whenAllComplete(work).callAsync(() -> asVoid(Futures.allAsList(work)), directExecutor());
+        synchronized (this) {
+            deletesInFlight.add(deleted);
+        }
+        deleted.addListener(() -> {
+            synchronized (this) {
+                deletesInFlight.remove(deleted);
+            }
+        }, directExecutor());
+        return deleted;
+    }
+
+    /**
      * Completes when the listing and the actions it started have settled, failing with the first failure.
      */
     private static ListenableFuture<Void> afterPages(ListenableFuture<Void> listing, List<ListenableFuture<Void>> actions)
@@ -326,15 +386,14 @@ public class S3SpoolStorage
             }
             return asVoid(AsyncSemaphore.processAll(keys, key -> deleteObject(client, directory.withKey(key)), SINGLE_DELETE_PARALLELISM, directExecutor()));
         }
-        List<ListenableFuture<Void>> batches = new ArrayList<>();
-        for (List<String> batch : Lists.partition(keys, DELETE_OBJECTS_MAX_KEYS)) {
+        return asVoid(AsyncSemaphore.processAll(Lists.partition(keys, DELETE_OBJECTS_MAX_KEYS), batch -> {
             DeleteObjectsRequest request = DeleteObjectsRequest.builder()
                     .bucket(directory.bucket())
                     .delete(delete -> delete
                             .quiet(true)
                             .objects(batch.stream().map(key -> ObjectIdentifier.builder().key(key).build()).toList()))
                     .build();
-            batches.add(Futures.transformAsync(calls.call(stats.getDeleteObjects(), "delete", directory, _ -> client.deleteObjects(request)), response -> {
+            return Futures.transformAsync(calls.call(stats.getDeleteObjects(), "delete", directory, _ -> client.deleteObjects(request)), response -> {
                 // DeleteObjects succeeds as a request even when single keys fail; those come back as errors
                 for (S3Error error : response.errors()) {
                     if (!"NoSuchKey".equals(error.code())) {
@@ -344,9 +403,8 @@ public class S3SpoolStorage
                 }
                 stats.getDeletedObjects().update(batch.size());
                 return immediateVoidFuture();
-            }, directExecutor()));
-        }
-        return asVoid(Futures.allAsList(batches));
+            }, directExecutor());
+        }, DELETE_BATCH_PARALLELISM, directExecutor()));
     }
 
     private ListenableFuture<Void> deleteObject(S3AsyncClient client, S3Location object)
@@ -412,7 +470,7 @@ public class S3SpoolStorage
         ListenableFuture<Void> listed = withClient(location, client -> forEachObjectPage(client, location, location.directoryPrefix(), Optional.empty(), objects -> {
             synchronized (files) {
                 for (S3Object object : objects) {
-                    files.add(new SpoolFileStatus(location.withKey(object.key()).toUri(), object.size()));
+                    files.add(new SpoolFileStatus(location.withKey(object.key()).toUri(), object.size(), Optional.ofNullable(object.lastModified())));
                 }
             }
             return immediateVoidFuture();
@@ -421,6 +479,38 @@ public class S3SpoolStorage
             synchronized (files) {
                 return ImmutableList.copyOf(files);
             }
+        }, directExecutor());
+    }
+
+    @Override
+    public ListenableFuture<List<SpoolDirectoryStatus>> listDirectories(URI baseDirectory)
+    {
+        S3Location location = S3Location.of(baseDirectory);
+        List<SpoolDirectoryStatus> directories = new ArrayList<>();
+        ListenableFuture<Void> listed = withClient(location, client -> forEachPrefixPage(client, location, Optional.empty(), directories));
+        return Futures.transform(listed, _ -> ImmutableList.copyOf(directories), directExecutor());
+    }
+
+    /**
+     * One level of a listing with the delimiter '/': the common prefixes are the directories, page by page.
+     */
+    private ListenableFuture<Void> forEachPrefixPage(S3AsyncClient client, S3Location directory, Optional<String> continuationToken, List<SpoolDirectoryStatus> directories)
+    {
+        ListObjectsV2Request.Builder builder = ListObjectsV2Request.builder()
+                .bucket(directory.bucket())
+                .prefix(directory.directoryPrefix())
+                .delimiter("/");
+        continuationToken.ifPresent(builder::continuationToken);
+        ListObjectsV2Request request = builder.build();
+        ListenableFuture<ListObjectsV2Response> page = calls.call(stats.getListObjects(), "list", directory, _ -> client.listObjectsV2(request));
+        return Futures.transformAsync(page, response -> {
+            for (CommonPrefix prefix : response.commonPrefixes()) {
+                directories.add(new SpoolDirectoryStatus(directory.withKey(prefix.prefix()).toUri(), Optional.empty()));
+            }
+            if (Boolean.TRUE.equals(response.isTruncated()) && response.nextContinuationToken() != null) {
+                return forEachPrefixPage(client, directory, Optional.of(response.nextContinuationToken()), directories);
+            }
+            return immediateVoidFuture();
         }, directExecutor());
     }
 

@@ -53,6 +53,7 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * What the Azure backend sends and how it copes, at the request level: retries with backoff of throttling and server
@@ -326,10 +327,10 @@ public class TestAzureStorage
             AzureSpoolStorage storage = storage(new AzureStorageConfig().setConnectionString(adls.connectionString()).setMaxErrorRetries(1), new AzureStorageStats(), "abfs://lake@adlsaccount.dfs.core.windows.net/spool");
             adls.clear();
             List<SpoolFileStatus> files = await(storage.listFiles(URI.create("abfs://lake@adlsaccount.dfs.core.windows.net/spool/x/")));
-            assertThat(files).containsExactly(
-                    new SpoolFileStatus(URI.create("abfs://lake@adlsaccount.dfs.core.windows.net/spool/x/0/0_0.spool"), 123),
-                    new SpoolFileStatus(URI.create("abfs://lake@adlsaccount.dfs.core.windows.net/spool/x/0/manifest"), 45),
-                    new SpoolFileStatus(URI.create("abfs://lake@adlsaccount.dfs.core.windows.net/spool/x/1/1_0.spool"), 6));
+            assertThat(files).extracting(SpoolFileStatus::file, SpoolFileStatus::bytes).containsExactly(
+                    tuple(URI.create("abfs://lake@adlsaccount.dfs.core.windows.net/spool/x/0/0_0.spool"), 123L),
+                    tuple(URI.create("abfs://lake@adlsaccount.dfs.core.windows.net/spool/x/0/manifest"), 45L),
+                    tuple(URI.create("abfs://lake@adlsaccount.dfs.core.windows.net/spool/x/1/1_0.spool"), 6L));
             // Path - List of the directory, recursive, page after page
             assertThat(adls.requests()).hasSize(3).allSatisfy(request -> {
                 assertThat(AzureOperation.of(request.method(), request.query())).isEqualTo(AzureOperation.LIST_PATHS);

@@ -15,7 +15,12 @@ package io.spoolex.storage.s3;
 
 import com.google.common.collect.ImmutableMultiset;
 import com.google.common.collect.Multiset;
+import io.spoolex.exchange.ExchangeTestKit;
 import io.spoolex.faults.FaultInjectingHttpProxy;
+import io.trino.spi.exchange.Exchange;
+import io.trino.spi.exchange.ExchangeManager;
+import io.trino.spi.exchange.ExchangeSink;
+import io.trino.spi.exchange.ExchangeSinkHandle;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,9 +30,16 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLDecoder;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import static io.spoolex.exchange.ExchangeTestKit.createSink;
+import static io.spoolex.exchange.ExchangeTestKit.write;
+import static io.spoolex.exchange.TestPages.page;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -132,5 +144,80 @@ public class TestS3ExchangeContract
         assertThat(operations.count("CompleteMultipartUpload")).isEqualTo(operations.count("CreateMultipartUpload"));
         assertThat(operations.count("PutObject")).isPositive();
         assertThat(operations.count("GetObject")).isPositive();
+    }
+
+    @Test
+    public void testCleanupOfCommittedAttemptsSendsNoListing()
+            throws InterruptedException
+    {
+        ExchangeManager manager = createManager(Map.of());
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 3, false);
+        List<ExchangeSinkHandle> tasks = List.of(exchange.addSink(0), exchange.addSink(1), exchange.addSink(2), exchange.addSink(3));
+        exchange.noMoreSinks();
+        for (int task = 0; task < tasks.size(); task++) {
+            writeAttempt(manager, exchange, tasks.get(task), task, 0, 3, 2, 10_000);
+            exchange.sinkFinished(tasks.get(task), 0);
+        }
+        assertThat(ExchangeTestKit.sourceHandles(exchange)).isNotEmpty();
+        // 4 tasks x 3 partitions, and a manifest each
+        assertThat(listStoredFiles()).hasSize(16);
+        relay.clear();
+        exchange.close();
+        awaitNoStoredFiles();
+        Multiset<String> operations = operations();
+        assertThat(operations.count("ListObjectsV2")).isZero();
+        assertThat(operations.count("ListMultipartUploads")).isZero();
+        // the 16 keys in one DeleteObjects per bucket the exchange's task partitions used (two)
+        assertThat(operations.count("DeleteObjects")).isBetween(1, 2);
+        assertThat(operations.elementSet()).containsOnly("DeleteObjects");
+        manager.shutdown();
+    }
+
+    @Test
+    public void testCleanupListsOnlyTheAttemptThatNeverCommitted()
+            throws InterruptedException
+    {
+        ExchangeManager manager = createManager(Map.of());
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 2, false);
+        ExchangeSinkHandle task0 = exchange.addSink(0);
+        ExchangeSinkHandle task1 = exchange.addSink(1);
+        exchange.noMoreSinks();
+        writeAttempt(manager, exchange, task0, 0, 0, 2, 2, 10_000);
+        exchange.sinkFinished(task0, 0);
+        // attempt 0 of task 1 dies after writing (its worker is killed: no finish, no abort); attempt 1 commits
+        ExchangeSink killed = createSink(manager, exchange, task1, 0);
+        write(killed, 0, List.of(page(1, 0, 0, 0, 6 * 1024 * 1024), page(1, 0, 0, 1, 6 * 1024 * 1024)));
+        writeAttempt(manager, exchange, task1, 1, 1, 2, 2, 10_000);
+        exchange.sinkFinished(task1, 1);
+        assertThat(ExchangeTestKit.sourceHandles(exchange)).isNotEmpty();
+        String killedPrefix = listStoredFiles().stream()
+                .map(URI::getPath)
+                .filter(path -> path.matches(".*\\.1/1/manifest"))
+                .map(path -> path.substring(1, path.length() - "1/manifest".length()) + "0/")
+                .findFirst()
+                .orElseThrow();
+        // the killed attempt's upload is open (its request may still be on its way)
+        long deadline = System.nanoTime() + SECONDS.toNanos(30);
+        while (pendingUploads().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(pendingUploads()).isNotEmpty();
+        relay.clear();
+        exchange.close();
+        awaitNoStoredFiles();
+        assertThat(pendingUploads()).isEmpty();
+        List<String> listings = relay.requests().stream()
+                .filter(request -> request.operation().equals("ListObjectsV2") || request.operation().equals("ListMultipartUploads"))
+                .map(request -> URLDecoder.decode(request.target(), UTF_8))
+                .toList();
+        // the killed attempt's directory, once for its objects and once for its open upload; nothing else
+        assertThat(listings).hasSize(2).allSatisfy(target -> assertThat(target).contains("prefix=" + killedPrefix));
+        assertThat(killed.abort()).succeedsWithin(30, SECONDS);
+        manager.shutdown();
+    }
+
+    private static Multiset<String> operations()
+    {
+        return relay.requests().stream().map(FaultInjectingHttpProxy.Request::operation).collect(ImmutableMultiset.toImmutableMultiset());
     }
 }
