@@ -28,6 +28,8 @@ import io.airlift.concurrent.AsyncSemaphore;
 import io.airlift.log.Logger;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
+import io.spoolex.storage.SpoolDirectoryContents;
+import io.spoolex.storage.SpoolDirectoryStatus;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileStatus;
 import io.spoolex.storage.SpoolFileWriter;
@@ -37,14 +39,19 @@ import io.trino.spi.TrinoException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.net.URI;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
+import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
 import static com.google.common.util.concurrent.Futures.immediateVoidFuture;
 import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
@@ -61,7 +68,7 @@ import static java.util.Objects.requireNonNull;
  * a larger one is a resumable upload ({@link GcsResumableWriter}), visible only once finished.</li>
  * <li>Reads are ranged GETs into the caller's memory, of the generation whose size was checked ({@link GcsRangeReader}).</li>
  * <li>Deleting a directory lists its prefix page by page and deletes each page's objects in batch requests of at most
- * 100 deletes ({@link GcsBatchDeleter}).</li>
+ * 100 deletes ({@link GcsBatchDeleter}); files known by name are deleted so without any listing.</li>
  * </ul>
  */
 public class GcsSpoolStorage
@@ -201,6 +208,89 @@ public class GcsSpoolStorage
         return forEachPage(directory, Optional.empty(), blobs -> deleter.delete(directory.toUri(), directory.bucket(), blobs.stream().map(Blob::getName).toList()), new ArrayList<>());
     }
 
+    /**
+     * Deletes the known files by name in batch requests of at most 100 deletes (across the directories of one bucket),
+     * and lists only the unlisted directories: no listing at all for a directory whose content is known.
+     */
+    @Override
+    @SuppressWarnings("CollectionUndefinedEquality") // an identity set: a delete is removed as the same object
+    public ListenableFuture<Void> deleteDirectories(List<SpoolDirectoryContents> directories)
+    {
+        Map<String, List<String>> namesByBucket = new LinkedHashMap<>();
+        Map<String, URI> directoryOfBucket = new LinkedHashMap<>();
+        List<URI> unlisted = new ArrayList<>();
+        try {
+            for (SpoolDirectoryContents directory : directories) {
+                GcsLocation location = GcsLocation.of(directory.directory());
+                if (location.directoryPrefix().isEmpty()) {
+                    return immediateFailedFuture(storageError("delete", directory.directory(), new IllegalArgumentException("refusing to delete a whole bucket")));
+                }
+                directoryOfBucket.putIfAbsent(location.bucket(), directory.directory());
+                for (URI file : directory.files()) {
+                    GcsLocation object = GcsLocation.of(file);
+                    checkArgument(object.bucket().equals(location.bucket()), "%s is not in the bucket of %s", file, directory.directory());
+                    namesByBucket.computeIfAbsent(location.bucket(), _ -> new ArrayList<>()).add(object.name());
+                }
+                unlisted.addAll(directory.unlistedDirectories());
+            }
+        }
+        catch (IllegalArgumentException e) {
+            return immediateFailedFuture(new TrinoException(SPOOL_STORAGE_ERROR, "Failed to delete %s: %s".formatted(directories.stream().map(SpoolDirectoryContents::directory).toList(), e.getMessage()), e));
+        }
+        List<ListenableFuture<Void>> work = new ArrayList<>();
+        namesByBucket.forEach((bucket, names) -> work.add(deleter.delete(directoryOfBucket.get(bucket), bucket, names)));
+        if (!unlisted.isEmpty()) {
+            work.add(deleteRecursively(unlisted));
+        }
+        ListenableFuture<Void> deleted = Futures.whenAllComplete(work).callAsync(() -> asVoid(Futures.allAsList(work)), directExecutor());
+        synchronized (this) {
+            deletesInFlight.add(deleted);
+        }
+        deleted.addListener(() -> {
+            synchronized (this) {
+                deletesInFlight.remove(deleted);
+            }
+        }, directExecutor());
+        return deleted;
+    }
+
+    @Override
+    public ListenableFuture<List<SpoolDirectoryStatus>> listDirectories(URI baseDirectory)
+    {
+        GcsLocation location = GcsLocation.of(baseDirectory);
+        List<SpoolDirectoryStatus> directories = new ArrayList<>();
+        ListenableFuture<Void> listed = forEachDirectoryPage(location, Optional.empty(), directories);
+        return Futures.transform(listed, _ -> ImmutableList.copyOf(directories), directExecutor());
+    }
+
+    /**
+     * One level of a listing with the delimiter '/': the prefixes are the directories, page by page.
+     */
+    private ListenableFuture<Void> forEachDirectoryPage(GcsLocation directory, Optional<String> pageToken, List<SpoolDirectoryStatus> directories)
+    {
+        ListenableFuture<ListedPage> page = clients.call(stats.getListings(), "list", directory.toUri(), () -> {
+            List<BlobListOption> options = new ArrayList<>();
+            options.add(BlobListOption.prefix(directory.directoryPrefix()));
+            options.add(BlobListOption.currentDirectory());
+            pageToken.ifPresent(token -> options.add(BlobListOption.pageToken(token)));
+            Page<Blob> listed = clients.storage().list(directory.bucket(), options.toArray(BlobListOption[]::new));
+            List<Blob> blobs = new ArrayList<>();
+            listed.getValues().forEach(blobs::add);
+            return new ListedPage(blobs, Optional.ofNullable(listed.getNextPageToken()).filter(token -> !token.isEmpty()));
+        });
+        return Futures.transformAsync(page, listed -> {
+            for (Blob blob : listed.blobs()) {
+                if (blob.isDirectory() && blob.getName().endsWith("/") && !blob.getName().equals(directory.directoryPrefix())) {
+                    directories.add(new SpoolDirectoryStatus(directory.withName(blob.getName()).toUri(), Optional.empty()));
+                }
+            }
+            if (listed.nextPageToken().isPresent()) {
+                return forEachDirectoryPage(directory, listed.nextPageToken(), directories);
+            }
+            return immediateVoidFuture();
+        }, directExecutor());
+    }
+
     private record ListedPage(List<Blob> blobs, Optional<String> nextPageToken) {}
 
     /**
@@ -213,7 +303,7 @@ public class GcsSpoolStorage
         ListenableFuture<ListedPage> page = clients.call(stats.getListings(), "list", directory.toUri(), () -> {
             List<BlobListOption> options = new ArrayList<>();
             options.add(BlobListOption.prefix(directory.directoryPrefix()));
-            options.add(BlobListOption.fields(BlobField.NAME, BlobField.SIZE, BlobField.UPDATED));
+            options.add(BlobListOption.fields(BlobField.NAME, BlobField.SIZE, BlobField.UPDATED, BlobField.TIME_CREATED));
             pageToken.ifPresent(token -> options.add(BlobListOption.pageToken(token)));
             Page<Blob> listed = clients.storage().list(directory.bucket(), options.toArray(BlobListOption[]::new));
             List<Blob> blobs = new ArrayList<>();
@@ -246,7 +336,7 @@ public class GcsSpoolStorage
                 for (Blob blob : blobs) {
                     // a "folder" placeholder some tools make is no spool file
                     if (!blob.getName().endsWith("/")) {
-                        files.add(new SpoolFileStatus(location.withName(blob.getName()).toUri(), blob.getSize() == null ? 0 : blob.getSize()));
+                        files.add(new SpoolFileStatus(location.withName(blob.getName()).toUri(), blob.getSize() == null ? 0 : blob.getSize(), written(blob)));
                     }
                 }
             }
@@ -257,6 +347,16 @@ public class GcsSpoolStorage
                 return ImmutableList.copyOf(files);
             }
         }, directExecutor());
+    }
+
+    /**
+     * When the object was written: its update time (an object is written once), else its creation time.
+     */
+    private static Optional<Instant> written(Blob blob)
+    {
+        return Optional.ofNullable(blob.getUpdateTimeOffsetDateTime())
+                .or(() -> Optional.ofNullable(blob.getCreateTimeOffsetDateTime()))
+                .map(OffsetDateTime::toInstant);
     }
 
     @Override
