@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -68,10 +69,18 @@ public final class GcsJsonApiServer
     private static final Pattern SUB_REQUEST = Pattern.compile("(GET|DELETE|POST|PUT|PATCH) (\\S+) HTTP/1\\.1");
 
     /**
-     * One request as it arrived (a batch's sub-requests are recorded on their own too, with {@code inBatch}).
+     * One request as it arrived (a batch's sub-requests are recorded on their own too, with the batch's number).
      */
-    public record Request(String method, String path, String query, Optional<String> contentRange, long bodyBytes, boolean inBatch, Optional<String> authorization)
+    public record Request(String method, String path, String query, Optional<String> contentRange, long bodyBytes, int batch, Optional<String> authorization)
     {
+        /**
+         * A sub-request of batch request number {@link #batch()} (from 1).
+         */
+        public boolean inBatch()
+        {
+            return batch > 0;
+        }
+
         public String describe()
         {
             return method + " " + path + (query == null ? "" : "?" + query);
@@ -86,6 +95,7 @@ public final class GcsJsonApiServer
     private final Map<String, Upload> uploads = new ConcurrentHashMap<>();
     private final Deque<Failure> failures = new ConcurrentLinkedDeque<>();
     private final AtomicInteger uploadIds = new AtomicInteger();
+    private final AtomicInteger batches = new AtomicInteger();
 
     private static final class Upload
     {
@@ -183,7 +193,12 @@ public final class GcsJsonApiServer
             String path = uri.getRawPath();
             String query = uri.getRawQuery();
             Optional<String> contentRange = Optional.ofNullable(exchange.getRequestHeaders().getFirst("Content-Range"));
-            record(new Request(method, path, query, contentRange, body.length, false, Optional.ofNullable(exchange.getRequestHeaders().getFirst("Authorization"))));
+            if (path.startsWith("/download/")) {
+                // media downloads: the object's path under /download
+                path = path.substring("/download".length());
+            }
+            Optional<String> range = Optional.ofNullable(exchange.getRequestHeaders().getFirst("Range"));
+            record(new Request(method, path, query, contentRange.or(() -> range), body.length, 0, Optional.ofNullable(exchange.getRequestHeaders().getFirst("Authorization"))));
             if (path.equals("/token")) {
                 // a service-account key's token endpoint (its token_uri pointed here)
                 exchange.getResponseHeaders().add("Content-Type", "application/json; charset=UTF-8");
@@ -200,6 +215,16 @@ public final class GcsJsonApiServer
                 return;
             }
             Answer answer = answer(method, path, query, contentRange, body);
+            Matcher ranged = Pattern.compile("bytes=(\\d+)-(\\d*)").matcher(range.orElse(""));
+            if (answer.status() == 200 && "media".equals(params(query).get("alt")) && ranged.matches()) {
+                byte[] content = answer.body();
+                int start = Integer.parseInt(ranged.group(1));
+                int end = ranged.group(2).isEmpty() ? content.length - 1 : Math.min(Integer.parseInt(ranged.group(2)), content.length - 1);
+                exchange.getResponseHeaders().add("Content-Range", "bytes %s-%s/%s".formatted(start, end, content.length));
+                exchange.getResponseHeaders().add("Content-Type", "application/octet-stream");
+                respond(exchange, 206, Arrays.copyOfRange(content, start, end + 1));
+                return;
+            }
             answer.headers().forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
             respond(exchange, answer.status(), answer.body());
         }
@@ -289,18 +314,28 @@ public final class GcsJsonApiServer
     private void batch(HttpExchange exchange, byte[] body)
             throws IOException
     {
+        int number = batches.incrementAndGet();
         String text = new String(body, StandardCharsets.UTF_8);
-        Matcher sub = SUB_REQUEST.matcher(text);
+        String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
+        String requestBoundary = contentType.substring(contentType.indexOf("boundary=") + "boundary=".length()).replace("\"", "");
         String boundary = "batch_spoolex_test";
         StringBuilder answer = new StringBuilder();
         int index = 0;
-        while (sub.find()) {
+        for (String part : text.split("--" + Pattern.quote(requestBoundary))) {
+            Matcher sub = SUB_REQUEST.matcher(part);
+            if (!sub.find()) {
+                continue;
+            }
             index++;
             String method = sub.group(1);
             URI uri = URI.create(sub.group(2));
             String path = uri.getRawPath();
-            // a sub-request's target may be absolute
-            record(new Request(method, path, uri.getRawQuery(), Optional.empty(), 0, true, Optional.empty()));
+            Optional<String> authorization = part.substring(sub.end()).lines()
+                    .takeWhile(line -> !line.isBlank())
+                    .filter(line -> line.toLowerCase(Locale.ROOT).startsWith("authorization:"))
+                    .map(line -> line.substring("authorization:".length()).trim())
+                    .findFirst();
+            record(new Request(method, path, uri.getRawQuery(), Optional.empty(), 0, number, authorization));
             Optional<Integer> failure = scriptedFailure(method, path);
             Answer result = failure.map(status -> json(status, error(status))).orElseGet(() -> answer(method, path, uri.getRawQuery(), Optional.empty(), new byte[0]));
             answer.append("--").append(boundary).append("\r\n")
