@@ -330,7 +330,9 @@ public final class GcsJsonApiServer
             String method = sub.group(1);
             URI uri = URI.create(sub.group(2));
             String path = uri.getRawPath();
+            // the sub-request's headers: the lines after its request line, up to a blank one
             Optional<String> authorization = part.substring(sub.end()).lines()
+                    .skip(1)
                     .takeWhile(line -> !line.isBlank())
                     .filter(line -> line.toLowerCase(Locale.ROOT).startsWith("authorization:"))
                     .map(line -> line.substring("authorization:".length()).trim())
