@@ -85,8 +85,9 @@ final class GcsRangeReader
             if (generation == null) {
                 generation = clients.call(stats.getMetadataReads(), "read", location.toUri(), this::checkedGeneration);
             }
+            // one read cancelled must not cancel the size check the others wait for
             ListenableFuture<Void> read = Futures.transformAsync(
-                    generation,
+                    Futures.nonCancellationPropagating(generation),
                     found -> clients.call(stats.getReads(), "read", location.toUri(), () -> {
                         readRange(found, position, target);
                         return null;
