@@ -33,6 +33,8 @@ import java.util.List;
 
 import static io.airlift.units.DataSize.Unit.GIGABYTE;
 import static io.airlift.units.DataSize.Unit.MEGABYTE;
+import static java.util.concurrent.TimeUnit.DAYS;
+import static java.util.concurrent.TimeUnit.HOURS;
 import static java.util.concurrent.TimeUnit.MINUTES;
 
 /**
@@ -56,6 +58,8 @@ public class ExchangeConfig
     private CompressionCodec spoolCompressionCodec;
     private Boolean compressionEnabled;
     private Duration cleanupRetryTime = new Duration(10, MINUTES);
+    private Duration orphanAge = new Duration(2, DAYS);
+    private Duration orphanSweepInterval = new Duration(1, HOURS);
     private StartupCheckMode startupCheck = StartupCheckMode.WARN;
 
     public List<String> getBaseDirectories()
@@ -255,6 +259,41 @@ public class ExchangeConfig
     public ExchangeConfig setCleanupRetryTime(Duration cleanupRetryTime)
     {
         this.cleanupRetryTime = cleanupRetryTime;
+        return this;
+    }
+
+    @NotNull
+    @MinDuration("0s")
+    public Duration getOrphanAge()
+    {
+        return orphanAge;
+    }
+
+    @Config("exchange.cleanup.orphan-age")
+    @ConfigDescription("Spool directories older than this that belong to no open exchange of this coordinator are deleted by the orphan collector; 0 turns the collector off")
+    public ExchangeConfig setOrphanAge(Duration orphanAge)
+    {
+        this.orphanAge = orphanAge;
+        return this;
+    }
+
+    public boolean isOrphanCollectorEnabled()
+    {
+        return orphanAge.toMillis() > 0;
+    }
+
+    @NotNull
+    @MinDuration("1s")
+    public Duration getOrphanSweepInterval()
+    {
+        return orphanSweepInterval;
+    }
+
+    @Config("exchange.cleanup.orphan-sweep-interval")
+    @ConfigDescription("How often the orphan collector looks at the top level of each base directory (on the coordinator)")
+    public ExchangeConfig setOrphanSweepInterval(Duration orphanSweepInterval)
+    {
+        this.orphanSweepInterval = orphanSweepInterval;
         return this;
     }
 

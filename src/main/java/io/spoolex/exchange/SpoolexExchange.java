@@ -92,6 +92,7 @@ public class SpoolexExchange
     private final int manifestReadParallelism;
     private final long sourceHandleTargetDataBytes;
     private final Executor executor;
+    private final Runnable onClose;
 
     private final Map<Integer, URI> taskPartitionDirectories = new ConcurrentHashMap<>();
     private final CompletableFuture<List<ExchangeSourceHandle>> sourceHandles = new CompletableFuture<>();
@@ -125,8 +126,10 @@ public class SpoolexExchange
             int manifestReadParallelism,
             long sourceHandleTargetDataBytes,
             Executor executor,
-            Tracer tracer)
+            Tracer tracer,
+            Runnable onClose)
     {
+        this.onClose = requireNonNull(onClose, "onClose is null");
         this.tracer = requireNonNull(tracer, "tracer is null");
         this.context = requireNonNull(context, "context is null");
         this.storage = requireNonNull(storage, "storage is null");
@@ -416,6 +419,7 @@ public class SpoolexExchange
         }
         sourceHandles.completeExceptionally(new IllegalStateException("exchange %s is closed".formatted(exchangeId())));
         stats.getExchangesClosed().update(1);
+        onClose.run();
         if (taskPartitionDirectories.isEmpty()) {
             return;
         }

@@ -36,8 +36,11 @@ import io.trino.spi.exchange.ExchangeSource;
 import jakarta.annotation.PreDestroy;
 
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -64,6 +67,9 @@ public class SpoolexExchangeManager
     private final AtomicBoolean incompressibleWarned = new AtomicBoolean();
     private final Tracer tracer;
     private final ExecutorService executor = newCachedThreadPool(daemonThreadsNamed("spoolex-exchange-%s"));
+    // "{queryId}.{exchangeId}" of the exchanges this node has open, which the orphan collector leaves alone
+    private final Set<String> openExchanges = ConcurrentHashMap.newKeySet();
+    private final Optional<OrphanCollector> orphanCollector;
 
     @Inject
     public SpoolexExchangeManager(LifeCycleManager lifeCycleManager, ExchangeConfig config, BaseDirectories baseDirectories, SpoolStorage storage, StorageWriteLimits writeLimits, SpoolexStats stats, Tracer tracer)
@@ -77,6 +83,16 @@ public class SpoolexExchangeManager
         this.stats = requireNonNull(stats, "stats is null");
         this.cleaner = new SpoolCleaner(storage, stats, Duration.ofMillis(config.getCleanupRetryTime().toMillis()));
         this.compressionCodec = config.resolveCompressionCodec();
+        this.orphanCollector = config.isOrphanCollectorEnabled()
+                ? Optional.of(new OrphanCollector(
+                storage,
+                baseDirectories.uris(),
+                Duration.ofMillis(config.getOrphanAge().toMillis()),
+                Duration.ofMillis(config.getOrphanSweepInterval().toMillis()),
+                (queryId, exchangeId) -> openExchanges.contains(queryId + "." + exchangeId),
+                stats,
+                Clock.systemUTC()))
+                : Optional.empty();
     }
 
     /**
@@ -105,6 +121,10 @@ public class SpoolexExchangeManager
                     .formatted(context.getExchangeId(), config.getMaxOutputPartitionCount(), outputPartitionCount));
         }
         stats.getExchangesCreated().update(1);
+        // only the coordinator creates exchanges: that is where the collector runs
+        orphanCollector.ifPresent(OrphanCollector::start);
+        String openName = context.getQueryId() + "." + context.getExchangeId().getId();
+        openExchanges.add(openName);
         Optional<ExchangeKey> key = config.isEncryptionEnabled() ? Optional.of(ExchangeKey.random(random)) : Optional.empty();
         return new SpoolexExchange(
                 context,
@@ -118,7 +138,17 @@ public class SpoolexExchangeManager
                 config.getFileListingParallelism(),
                 config.getSourceHandleTargetDataSize().toBytes(),
                 executor,
-                tracer);
+                tracer,
+                () -> openExchanges.remove(openName));
+    }
+
+    /**
+     * The orphan collector of this manager, unless {@code exchange.cleanup.orphan-age=0}; it runs once the first
+     * exchange is created. Lets tests and embedded clusters sweep on demand.
+     */
+    public Optional<OrphanCollector> getOrphanCollector()
+    {
+        return orphanCollector;
     }
 
     @Override
@@ -192,6 +222,7 @@ public class SpoolexExchangeManager
     public void destroy()
     {
         executor.shutdownNow();
+        orphanCollector.ifPresent(OrphanCollector::close);
         // waits a little for cleanups in flight, then logs what they leave behind, before the storage goes
         cleaner.close();
         storage.close();

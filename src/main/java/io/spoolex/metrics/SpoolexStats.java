@@ -35,6 +35,11 @@ public class SpoolexStats
     private final CounterStat cleanupFailures = new CounterStat();
     private final CounterStat cleanupRetries = new CounterStat();
     private final CounterStat cleanupDirectoriesLeft = new CounterStat();
+    private final CounterStat orphanSweeps = new CounterStat();
+    private final CounterStat orphanDirectoriesFound = new CounterStat();
+    private final CounterStat orphanDirectoriesDeleted = new CounterStat();
+    private final CounterStat orphanBytesDeleted = new CounterStat();
+    private final CounterStat orphanFailures = new CounterStat();
 
     private final CounterStat sinksFinished = new CounterStat();
     private final CounterStat sinksAborted = new CounterStat();
@@ -135,6 +140,56 @@ public class SpoolexStats
     public CounterStat getCleanupDirectoriesLeft()
     {
         return cleanupDirectoriesLeft;
+    }
+
+    /**
+     * Sweeps of the orphan collector (on the coordinator).
+     */
+    @Managed
+    @Nested
+    public CounterStat getOrphanSweeps()
+    {
+        return orphanSweeps;
+    }
+
+    /**
+     * Directories named like Spoolex's spool data that sweeps saw, live ones included.
+     */
+    @Managed
+    @Nested
+    public CounterStat getOrphanDirectoriesFound()
+    {
+        return orphanDirectoriesFound;
+    }
+
+    /**
+     * Directories the orphan collector deleted: older than exchange.cleanup.orphan-age, of no exchange open here.
+     */
+    @Managed
+    @Nested
+    public CounterStat getOrphanDirectoriesDeleted()
+    {
+        return orphanDirectoriesDeleted;
+    }
+
+    /**
+     * Bytes of the files in the directories the orphan collector deleted.
+     */
+    @Managed
+    @Nested
+    public CounterStat getOrphanBytesDeleted()
+    {
+        return orphanBytesDeleted;
+    }
+
+    /**
+     * Listings and deletes of the orphan collector that failed (a base directory it could not list counts once).
+     */
+    @Managed
+    @Nested
+    public CounterStat getOrphanFailures()
+    {
+        return orphanFailures;
     }
 
     @Managed

@@ -27,6 +27,8 @@ import static io.airlift.configuration.testing.ConfigAssertions.recordDefaults;
 import static io.airlift.units.DataSize.Unit.GIGABYTE;
 import static io.airlift.units.DataSize.Unit.KILOBYTE;
 import static io.airlift.units.DataSize.Unit.MEGABYTE;
+import static java.util.concurrent.TimeUnit.DAYS;
+import static java.util.concurrent.TimeUnit.HOURS;
 import static java.util.concurrent.TimeUnit.MINUTES;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -52,6 +54,8 @@ public class TestExchangeConfig
                 .setSpoolCompressionCodec(null)
                 .setCompressionEnabled(null)
                 .setCleanupRetryTime(new Duration(10, MINUTES))
+                .setOrphanAge(new Duration(2, DAYS))
+                .setOrphanSweepInterval(new Duration(1, HOURS))
                 .setStartupCheck(StartupCheckMode.WARN));
         assertThat(new ExchangeConfig().resolveCompressionCodec()).isEqualTo(CompressionCodec.LZ4);
     }
@@ -74,6 +78,8 @@ public class TestExchangeConfig
                 .put("exchange.spool-compression-codec", "NONE")
                 .put("exchange.compression-enabled", "false")
                 .put("exchange.cleanup-retry-time", "90s")
+                .put("exchange.cleanup.orphan-age", "6h")
+                .put("exchange.cleanup.orphan-sweep-interval", "10m")
                 .put("exchange.startup-check", "FAIL")
                 .buildOrThrow();
         ExchangeConfig expected = new ExchangeConfig()
@@ -91,6 +97,8 @@ public class TestExchangeConfig
                 .setSpoolCompressionCodec(CompressionCodec.NONE)
                 .setCompressionEnabled(false)
                 .setCleanupRetryTime(new Duration(90, SECONDS))
+                .setOrphanAge(new Duration(6, HOURS))
+                .setOrphanSweepInterval(new Duration(10, MINUTES))
                 .setStartupCheck(StartupCheckMode.FAIL);
         assertFullMapping(properties, expected);
     }

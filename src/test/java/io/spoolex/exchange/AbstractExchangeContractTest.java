@@ -20,6 +20,8 @@ import com.google.common.collect.Multiset;
 import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
 import io.spoolex.format.SpoolFileFormat;
+import io.spoolex.metrics.SpoolexStats;
+import io.trino.spi.QueryId;
 import io.trino.spi.TrinoException;
 import io.trino.spi.exchange.Exchange;
 import io.trino.spi.exchange.ExchangeId;
@@ -35,16 +37,22 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
@@ -108,6 +116,8 @@ public abstract class AbstractExchangeContractTest
         // the startup check's probe objects would show among the stored files the tests look at (TestStartupCheck
         // covers it)
         properties.put("exchange.startup-check", "OFF");
+        // a sweep would add its listings to the requests some tests count; the collector's own test turns it on
+        properties.put("exchange.cleanup.orphan-age", "0s");
         properties.putAll(formatProperties());
         properties.putAll(extraProperties);
         ExchangeManager manager = exchangeManagerFactory().create(properties, new ExchangeManagerContext() {});
@@ -126,6 +136,69 @@ public abstract class AbstractExchangeContractTest
         managers.forEach(ExchangeManager::shutdown);
         managers.clear();
         cleanUpStorage();
+    }
+
+    @Test
+    public void testOrphanCollectorDeletesOnlyOldSpoolDataOfNoOpenExchange()
+            throws Exception
+    {
+        Map<String, String> collector = Map.of("exchange.cleanup.orphan-age", "4s", "exchange.cleanup.orphan-sweep-interval", "1h");
+        // a coordinator that dies: its exchanges are never closed
+        ExchangeManager dead = createManager(collector);
+        ExchangeManager live = createManager(collector);
+        String orphaned = writeUnclosedExchange(dead, Instant.now(), 2);
+        String open = writeUnclosedExchange(live, Instant.now(), 1);
+        URI someFile = listStoredFiles().getFirst();
+        // {base}/{task partition directory}/{attempt}/{file}
+        URI base = someFile.resolve("../../");
+        List<URI> foreign = List.of(
+                base.resolve("backup/0/0_0.spool"),
+                base.resolve("0a1b2c.20200101_000000_00001_abcde.external-exchange-1.0.bak/0/0_0.spool"),
+                base.resolve("notes.txt"));
+        for (URI file : foreign) {
+            writeStoredFile(file, new byte[] {1, 2, 3});
+        }
+        Thread.sleep(5_000);
+        // written just now: young by the query's time and by the files' time
+        String young = writeUnclosedExchange(dead, Instant.now(), 1);
+        // a query of three days ago (on another cluster, say) that still writes: old by its name, young by its files
+        String stillWritten = writeUnclosedExchange(dead, Instant.now().minus(Duration.ofDays(3)), 1);
+
+        OrphanCollector.SweepResult result = ((SpoolexExchangeManager) live).getOrphanCollector().orElseThrow().sweep();
+        List<URI> stored = listStoredFiles();
+        assertThat(stored).noneMatch(file -> file.toString().contains("." + orphaned + "."));
+        for (String kept : List.of(open, young, stillWritten)) {
+            assertThat(stored).anyMatch(file -> file.toString().contains("." + kept + "."));
+        }
+        assertThat(stored).containsAll(foreign);
+        assertThat(result.deleted()).isEqualTo(2);
+        assertThat(result.open()).isEqualTo(1);
+        assertThat(result.young()).isEqualTo(2);
+        assertThat(result.found()).isEqualTo(5);
+        assertThat(result.failures()).isZero();
+        assertThat(result.bytesDeleted()).isPositive();
+        SpoolexStats stats = ((SpoolexExchangeManager) live).getStats();
+        assertThat(stats.getOrphanDirectoriesDeleted().getTotalCount()).isEqualTo(2);
+        assertThat(stats.getOrphanSweeps().getTotalCount()).isEqualTo(1);
+    }
+
+    /**
+     * An exchange of a query created at {@code queryTime}, with committed tasks, never closed.
+     *
+     * @return its query id
+     */
+    private String writeUnclosedExchange(ExchangeManager manager, Instant queryTime, int tasks)
+    {
+        String queryId = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss", Locale.ROOT).withZone(ZoneOffset.UTC).format(queryTime)
+                + "_%05d_%05x".formatted(ThreadLocalRandom.current().nextInt(100_000), ThreadLocalRandom.current().nextInt(0x10000, 0xFFFFF));
+        Exchange exchange = manager.createExchange(new ExchangeTestKit.TestingExchangeContext(new QueryId(queryId), new ExchangeId("external-exchange-1")), 2, false);
+        for (int task = 0; task < tasks; task++) {
+            ExchangeSinkHandle sinkHandle = exchange.addSink(task);
+            writeAttempt(manager, exchange, sinkHandle, task, 0, 2, 1, 1000);
+            exchange.sinkFinished(sinkHandle, 0);
+        }
+        exchange.noMoreSinks();
+        return queryId;
     }
 
     @Test

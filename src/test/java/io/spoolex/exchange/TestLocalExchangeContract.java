@@ -110,6 +110,7 @@ public class TestLocalExchangeContract
     protected void writeStoredFile(URI file, byte[] content)
     {
         try {
+            Files.createDirectories(Path.of(file).getParent());
             Files.write(Path.of(file), content);
         }
         catch (IOException e) {
