@@ -16,6 +16,7 @@ package io.spoolex;
 import com.google.common.collect.ImmutableList;
 import io.spoolex.exchange.SpoolexExchangeManagerFactory;
 import io.spoolex.storage.azure.AzureStorageBackend;
+import io.spoolex.storage.gcs.GcsStorageBackend;
 import io.spoolex.storage.local.LocalStorageBackend;
 import io.spoolex.storage.s3.S3StorageBackend;
 import io.trino.spi.Plugin;
@@ -34,6 +35,6 @@ public class SpoolexPlugin
     @Override
     public Iterable<ExchangeManagerFactory> getExchangeManagerFactories()
     {
-        return ImmutableList.of(new SpoolexExchangeManagerFactory(FILESYSTEM_FACTORY, ImmutableList.of(new LocalStorageBackend(), new S3StorageBackend(), new AzureStorageBackend())));
+        return ImmutableList.of(new SpoolexExchangeManagerFactory(FILESYSTEM_FACTORY, ImmutableList.of(new LocalStorageBackend(), new S3StorageBackend(), new GcsStorageBackend(), new AzureStorageBackend())));
     }
 }

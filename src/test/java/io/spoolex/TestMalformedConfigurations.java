@@ -16,6 +16,7 @@ package io.spoolex;
 import com.google.common.base.Throwables;
 import com.google.common.collect.ImmutableList;
 import io.spoolex.exchange.ExchangeTestKit;
+import io.spoolex.storage.gcs.GcsTestKeys;
 import io.spoolex.storage.s3.S3StorageConfig;
 import io.trino.spi.exchange.ExchangeManager;
 import io.trino.spi.exchange.ExchangeManagerContext;
@@ -180,6 +181,10 @@ public class TestMalformedConfigurations
                 malformed("no pending connection acquires", s3(Map.of("exchange.s3.async-client-max-pending-connection-acquires", "0")), "exchange.s3.async-client-max-pending-connection-acquires"),
                 malformed("a zero connection acquisition timeout", s3(Map.of("exchange.s3.async-client-connection-acquisition-timeout", "0ms")), "exchange.s3.async-client-connection-acquisition-timeout"),
                 malformed("both GCS keys", gcs(Map.of("exchange.gcs.json-key-file-path", "/etc/trino/gcs.json", "exchange.gcs.json-key", "{\"private_key\": \"" + GCS_SECRET + "\"}")), "exchange.gcs.json-key-file-path", "exchange.gcs.json-key"),
+                malformed("a malformed inline GCS key", gcs(Map.of("exchange.gcs.json-key", "{\"private_key\": \"" + GCS_SECRET + "\"}")), "exchange.gcs.json-key"),
+                malformed("a GCS key file that does not exist", gcs(Map.of("exchange.gcs.json-key-file-path", "/nonexistent/gcs-key.json")), "exchange.gcs.json-key-file-path", "/nonexistent/gcs-key.json"),
+                malformed("a malformed inline GCS key in native mode", gcsNative(Map.of("exchange.gcs.json-key", "{\"private_key\": \"" + GCS_SECRET + "\"}")), "exchange.gcs.json-key"),
+                malformed("an S3 property without meaning in native gs:// mode", gcsNative(Map.of("exchange.s3.storage-class", "STANDARD")), "exchange.s3.storage-class"),
                 malformed("a misspelt S3 property", s3(Map.of("exchange.s3.regoin", "us-east-1")), "exchange.s3.regoin"));
     }
 
@@ -210,10 +215,13 @@ public class TestMalformedConfigurations
     public void testWorkingConfigurationsLogNoSecret()
     {
         ExchangeManager s3 = create(s3(Map.of()));
-        ExchangeManager gcs = create(gcs(Map.of("exchange.gcs.json-key", "{\"private_key\": \"" + GCS_SECRET + "\"}")));
+        // a real (generated) service-account key: the start parses it; its private key never shows
+        String key = GcsTestKeys.serviceAccountKey();
+        String privateKey = key.substring(key.indexOf(GcsTestKeys.PRIVATE_KEY_HEADER) + GcsTestKeys.PRIVATE_KEY_HEADER.length(), key.indexOf("-----END"));
+        ExchangeManager gcs = create(gcs(Map.of("exchange.gcs.json-key", key)));
         try {
             assertThat(s3.toString()).doesNotContain(SECRET);
-            assertThat(gcs.toString()).doesNotContain(SECRET).doesNotContain(GCS_SECRET);
+            assertThat(gcs.toString()).doesNotContain(SECRET).doesNotContain(privateKey.substring(10, 50));
         }
         finally {
             s3.shutdown();
@@ -221,6 +229,10 @@ public class TestMalformedConfigurations
         }
         assertThat(records).as("the start logs its properties").isNotEmpty();
         assertNoSecretLogged();
+        SimpleFormatter formatter = new SimpleFormatter();
+        for (LogRecord record : records) {
+            assertThat(formatter.format(record)).doesNotContain(privateKey.substring(10, 50));
+        }
     }
 
     @Test
@@ -262,6 +274,8 @@ public class TestMalformedConfigurations
         all.put("exchange.s3.region", "us-east-1");
         all.put("exchange.s3.aws-access-key", "AKIAEXAMPLE");
         all.put("exchange.s3.aws-secret-key", SECRET);
+        // no probe of the base directory: it would go to Google's endpoint
+        all.put("exchange.startup-check", "OFF");
         all.putAll(properties);
         return all;
     }
@@ -279,6 +293,16 @@ public class TestMalformedConfigurations
         all.put("exchange.base-directories", "gs://exchange-spooling-bucket");
         all.put("exchange.s3.aws-access-key", "GOOG1EEXAMPLE");
         all.put("exchange.s3.aws-secret-key", SECRET);
+        // no probe of the base directory: it would go to Google's endpoint
+        all.put("exchange.startup-check", "OFF");
+        all.putAll(properties);
+        return all;
+    }
+
+    private static Map<String, String> gcsNative(Map<String, String> properties)
+    {
+        Map<String, String> all = new LinkedHashMap<>();
+        all.put("exchange.base-directories", "gs://exchange-spooling-bucket");
         all.putAll(properties);
         return all;
     }

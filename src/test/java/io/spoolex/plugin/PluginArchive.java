@@ -246,7 +246,23 @@ public final class PluginArchive
      */
     public LoadedPlugin load()
     {
-        PluginClassLoader classLoader = newClassLoader();
+        return load(newClassLoader());
+    }
+
+    /**
+     * The plugin in a class loader over the plugin folder and, after it, {@code testJars}: test-only code the plugin's
+     * classes can see, such as an in-memory fake of a storage service made of the plugin's own client library.
+     */
+    public LoadedPlugin loadWith(List<Path> testJars)
+    {
+        List<URL> urls = Stream.concat(files.stream(), testJars.stream())
+                .map(PluginArchive::toUrl)
+                .collect(toImmutableList());
+        return load(PluginManager.createClassLoader(pluginName(), urls));
+    }
+
+    private LoadedPlugin load(PluginClassLoader classLoader)
+    {
         try (ThreadContextClassLoader _ = new ThreadContextClassLoader(classLoader)) {
             List<Plugin> plugins = ImmutableList.copyOf(ServiceLoader.load(Plugin.class, classLoader));
             checkState(!plugins.isEmpty(), "No service providers of type %s in the classpath: %s", Plugin.class.getName(), files);

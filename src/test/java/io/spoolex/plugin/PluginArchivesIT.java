@@ -39,6 +39,10 @@ public class PluginArchivesIT
         assertThat(names(archive.files())).noneMatch(name -> name.startsWith("org.apache.hadoop"));
         assertThat(names(archive.files())).anyMatch(name -> name.startsWith("software.amazon.awssdk_s3-"));
         assertThat(names(archive.files())).anyMatch(name -> name.startsWith("com.azure_azure-storage-blob-"));
+        assertThat(names(archive.files())).anyMatch(name -> name.startsWith("com.google.cloud_google-cloud-storage-"));
+        // GCS goes through the HTTP JSON client only: none of the gRPC transport's jars
+        assertThat(names(archive.files())).noneMatch(name -> name.startsWith("io.grpc_grpc-netty") || name.startsWith("io.grpc_grpc-xds") || name.startsWith("io.grpc_grpc-core")
+                || name.startsWith("org.conscrypt") || name.startsWith("com.google.api_gax-grpc") || name.contains("google-cloud-storage-v2") || name.startsWith("com.google.cloud_google-cloud-monitoring"));
         LoadedPlugin plugin = archive.load();
         assertThat(plugin.exchangeManagerFactories()).extracting(ExchangeManagerFactory::getName).containsExactly("filesystem");
         assertThatThrownBy(() -> plugin.loadClass("org.apache.hadoop.fs.FileSystem")).hasMessageContaining("is not visible");
@@ -53,6 +57,7 @@ public class PluginArchivesIT
         assertThat(names(archive.files())).noneMatch(name -> name.startsWith("software.amazon") || name.startsWith("io.netty"));
         // nor the Azure SDK, which only the filesystem exchange manager's abfs:// storage uses
         assertThat(names(archive.files())).noneMatch(name -> name.startsWith("com.azure") || name.startsWith("com.microsoft.azure") || name.startsWith("io.projectreactor"));
+        assertThat(names(archive.files())).noneMatch(name -> name.startsWith("com.google.cloud") || name.startsWith("com.google.auth") || name.startsWith("io.grpc"));
         LoadedPlugin plugin = archive.load();
         assertThat(plugin.exchangeManagerFactories()).extracting(ExchangeManagerFactory::getName).containsExactly("hdfs");
         assertThat(plugin.loadClass("org.apache.hadoop.fs.FileSystem").getClassLoader()).isSameAs(plugin.classLoader());

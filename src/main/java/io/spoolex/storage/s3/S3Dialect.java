@@ -24,8 +24,8 @@ public enum S3Dialect
     S3,
     /**
      * {@code gs://}: Google Cloud Storage through its S3 interoperability (XML) API, with an HMAC key as
-     * {@code exchange.s3.aws-access-key}/{@code exchange.s3.aws-secret-key}. That API has no multi-object delete,
-     * so objects are deleted one request each.
+     * {@code exchange.s3.aws-access-key}/{@code exchange.s3.aws-secret-key}. That API has no multi-object delete:
+     * objects are deleted through the module's {@link S3BulkDeleter} (GCS's JSON API), or one request each without one.
      */
     GCS;
 

@@ -78,7 +78,7 @@ import static java.util.Objects.requireNonNull;
  * parts uploaded concurrently ({@link S3MultipartWriter}).</li>
  * <li>Reads are ranged GETs into fresh heap arrays, each checking the object's size ({@link S3RangeReader}).</li>
  * <li>Deleting a directory lists it and removes its objects with DeleteObjects, up to 1,000 keys a request (GCS has
- * no such request: one DeleteObject per key there), and aborts multipart uploads left under it by writers that
+ * no such request: its JSON API's batch deletes through an {@link S3BulkDeleter}, or one DeleteObject per key), and aborts multipart uploads left under it by writers that
  * died, which S3 would otherwise keep (and bill) until a lifecycle rule removes them.</li>
  * <li>Deleting directories whose content is known (committed attempts) sends DeleteObjects for the named keys only,
  * batched across directories of a bucket: no listing.</li>
@@ -120,24 +120,39 @@ public class S3SpoolStorage
     private final S3Calls calls;
     private final S3WriteOptions writeOptions;
     private final int partBytes;
+    private final Optional<S3BulkDeleter> bulkDeleter;
 
     private final DeletesInFlight deletesInFlight = new DeletesInFlight();
 
     @Inject
-    public S3SpoolStorage(S3StorageConfig config, S3Dialect dialect, S3StorageStats stats)
+    public S3SpoolStorage(S3StorageConfig config, S3Dialect dialect, S3StorageStats stats, S3BulkDeletes bulkDeletes)
     {
         requireNonNull(config, "config is null");
         this.dialect = requireNonNull(dialect, "dialect is null");
         this.stats = requireNonNull(stats, "stats is null");
+        requireNonNull(bulkDeletes, "bulkDeletes is null");
         this.clients = new S3ClientPool(config, dialect, stats);
         this.calls = new S3Calls(S3Calls.retryPolicy(config), stats);
         this.writeOptions = S3WriteOptions.from(config);
         this.partBytes = toIntExact(config.getUploadPartSize().toBytes());
-        if (dialect == S3Dialect.GCS && (config.getGcsJsonKeyFilePath().isPresent() || config.getGcsJsonKey().isPresent())) {
-            log.info("exchange.gcs.json-key-file-path / exchange.gcs.json-key are accepted but not used: Spoolex sends every GCS request, deletes included, "
-                    + "through the S3 interoperability API with the HMAC key of exchange.s3.aws-access-key");
+        Optional<S3BulkDeleter> deleter;
+        try {
+            deleter = dialect == S3Dialect.GCS ? bulkDeletes.factory().flatMap(factory -> factory.create(config)) : Optional.empty();
         }
-        log.info("Spool storage: %s, part size %s, retries: %s", clients, config.getUploadPartSize(), calls.policy());
+        catch (RuntimeException e) {
+            clients.close();
+            calls.close();
+            throw e;
+        }
+        this.bulkDeleter = deleter;
+        String deletes = switch (dialect) {
+            case S3 -> "DeleteObjects";
+            case GCS -> bulkDeleter.map(S3BulkDeleter::describe).orElse("one DeleteObject per object");
+        };
+        if (dialect == S3Dialect.S3 && (config.getGcsJsonKeyFilePath().isPresent() || config.getGcsJsonKey().isPresent())) {
+            log.info("%s / %s are accepted for s3:// (as Trino does) but not used: they only matter for gs://", S3StorageConfig.GCS_JSON_KEY_FILE_PATH, S3StorageConfig.GCS_JSON_KEY);
+        }
+        log.info("Spool storage: %s, part size %s, deletes: %s, retries: %s", clients, config.getUploadPartSize(), deletes, calls.policy());
     }
 
     @Override
@@ -343,7 +358,13 @@ public class S3SpoolStorage
     private ListenableFuture<Void> deleteKeys(S3AsyncClient client, S3Location directory, List<String> keys)
     {
         if (dialect == S3Dialect.GCS) {
-            // GCS's XML API has no multi-object delete
+            // GCS's XML API has no multi-object delete: its JSON API's batches, or one request per object
+            if (bulkDeleter.isPresent()) {
+                return Futures.transform(bulkDeleter.orElseThrow().deleteObjects(directory.toUri(), directory.bucket(), keys), _ -> {
+                    stats.getDeletedObjects().update(keys.size());
+                    return null;
+                }, directExecutor());
+            }
             return asVoid(AsyncSemaphore.processAll(keys, key -> deleteObject(client, directory.withKey(key)), SINGLE_DELETE_PARALLELISM, directExecutor()));
         }
         return asVoid(AsyncSemaphore.processAll(Lists.partition(keys, DELETE_OBJECTS_MAX_KEYS), batch -> {
@@ -522,6 +543,7 @@ public class S3SpoolStorage
         // issued while or after the clients and their event loops shut down may never complete) fails as closed
         clients.close();
         calls.close();
+        bulkDeleter.ifPresent(S3BulkDeleter::close);
     }
 
     @Override

@@ -20,8 +20,8 @@ import io.spoolex.storage.SpoolStorageModule;
 import java.util.Set;
 
 /**
- * AWS S3 and S3-compatible stores ({@code s3://}), and Google Cloud Storage through its S3 interoperability API
- * ({@code gs://}, with an HMAC key).
+ * AWS S3 and S3-compatible stores ({@code s3://}). Google Cloud Storage ({@code gs://}) is the GCS backend's, which
+ * installs this package's module for its S3-interoperability mode.
  */
 public final class S3StorageBackend
         implements SpoolStorageBackend
@@ -29,12 +29,12 @@ public final class S3StorageBackend
     @Override
     public Set<String> schemes()
     {
-        return Set.of("s3", "gs");
+        return Set.of("s3");
     }
 
     @Override
     public SpoolStorageModule module(BaseDirectories baseDirectories)
     {
-        return new S3StorageModule(S3Dialect.forScheme(baseDirectories.scheme()), baseDirectories);
+        return new S3StorageModule(S3Dialect.S3, baseDirectories);
     }
 }

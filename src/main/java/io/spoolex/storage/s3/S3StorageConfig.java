@@ -356,7 +356,7 @@ public class S3StorageConfig
     }
 
     @Config(GCS_JSON_KEY_FILE_PATH)
-    @ConfigDescription("GCS service-account key file; accepted for compatibility with Trino, not used by Spoolex (see docs/storage-s3.md)")
+    @ConfigDescription("gs:// only: GCS service-account key file (JSON) for the GCS JSON API; without it and exchange.gcs.json-key, application-default credentials (docs/storage-gcs.md)")
     public S3StorageConfig setGcsJsonKeyFilePath(String gcsJsonKeyFilePath)
     {
         this.gcsJsonKeyFilePath = gcsJsonKeyFilePath;
@@ -370,7 +370,7 @@ public class S3StorageConfig
 
     @Config(GCS_JSON_KEY)
     @ConfigSecuritySensitive
-    @ConfigDescription("GCS service-account key as JSON; accepted for compatibility with Trino, not used by Spoolex (see docs/storage-s3.md)")
+    @ConfigDescription("gs:// only: GCS service-account key as inline JSON, instead of exchange.gcs.json-key-file-path")
     public S3StorageConfig setGcsJsonKey(String gcsJsonKey)
     {
         this.gcsJsonKey = gcsJsonKey;

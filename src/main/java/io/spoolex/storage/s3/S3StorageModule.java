@@ -31,7 +31,8 @@ import static java.util.Objects.requireNonNull;
 import static org.weakref.jmx.guice.ExportBinder.newExporter;
 
 /**
- * The storage for {@code s3://} and {@code gs://} base directories. Binding {@link S3StorageConfig} only here makes
+ * The storage for {@code s3://} base directories, and for {@code gs://} ones in GCS's S3-interoperability mode
+ * (installed by the GCS backend's module, with its JSON-API bulk deleter). Binding {@link S3StorageConfig} only here makes
  * the {@code exchange.s3.*} properties unknown (and so rejected) under any other scheme.
  */
 public class S3StorageModule
@@ -45,11 +46,21 @@ public class S3StorageModule
 
     private final S3Dialect dialect;
     private final BaseDirectories baseDirectories;
+    private final S3BulkDeletes bulkDeletes;
 
     public S3StorageModule(S3Dialect dialect, BaseDirectories baseDirectories)
     {
+        this(dialect, baseDirectories, S3BulkDeletes.none());
+    }
+
+    /**
+     * @param bulkDeletes how a dialect without DeleteObjects deletes in bulk (GCS: its JSON API), or none
+     */
+    public S3StorageModule(S3Dialect dialect, BaseDirectories baseDirectories, S3BulkDeletes bulkDeletes)
+    {
         this.dialect = requireNonNull(dialect, "dialect is null");
         this.baseDirectories = requireNonNull(baseDirectories, "baseDirectories is null");
+        this.bulkDeletes = requireNonNull(bulkDeletes, "bulkDeletes is null");
     }
 
     /**
@@ -83,6 +94,7 @@ public class S3StorageModule
         S3StorageConfig config = buildConfigObject(S3StorageConfig.class);
         config.getRegion().ifPresent(region -> checkRegion(binder, region, config.getEndpoint().isPresent()));
         binder.bind(S3Dialect.class).toInstance(dialect);
+        binder.bind(S3BulkDeletes.class).toInstance(bulkDeletes);
         binder.bind(S3StorageStats.class).in(Scopes.SINGLETON);
         newExporter(binder).export(S3StorageStats.class).withGeneratedName();
         binder.bind(SpoolStorage.class).to(S3SpoolStorage.class).in(Scopes.SINGLETON);

@@ -169,7 +169,7 @@ public class TestS3StorageClose
                 .setAwsAccessKey(S3ProxyServer.ACCESS_KEY)
                 .setAwsSecretKey(S3ProxyServer.SECRET_KEY)
                 .setPathStyleAccess(true);
-        return new S3SpoolStorage(config, S3Dialect.S3, new S3StorageStats());
+        return new S3SpoolStorage(config, S3Dialect.S3, new S3StorageStats(), S3BulkDeletes.none());
     }
 
     private static List<String> stored(URI directory)
