@@ -36,6 +36,7 @@ import static io.airlift.units.DataSize.Unit.MEGABYTE;
 import static java.util.concurrent.TimeUnit.DAYS;
 import static java.util.concurrent.TimeUnit.HOURS;
 import static java.util.concurrent.TimeUnit.MINUTES;
+import static java.util.concurrent.TimeUnit.SECONDS;
 
 /**
  * The core properties of {@code etc/exchange-manager.properties}: the same names, defaults and bounds as
@@ -61,6 +62,8 @@ public class ExchangeConfig
     private Duration orphanAge = new Duration(2, DAYS);
     private Duration orphanSweepInterval = new Duration(1, HOURS);
     private StartupCheckMode startupCheck = StartupCheckMode.WARN;
+    private Duration baseDirectoryProbeInterval = new Duration(30, SECONDS);
+    private Duration baseDirectoryRecoveryTime = new Duration(1, MINUTES);
 
     public List<String> getBaseDirectories()
     {
@@ -343,6 +346,49 @@ public class ExchangeConfig
     public ExchangeConfig setStartupCheck(StartupCheckMode startupCheck)
     {
         this.startupCheck = startupCheck;
+        return this;
+    }
+
+    @NotNull
+    @MinDuration("0s")
+    @MaxDuration("1h")
+    public Duration getBaseDirectoryProbeInterval()
+    {
+        return baseDirectoryProbeInterval;
+    }
+
+    @Config("exchange.base-directory-probe-interval")
+    @ConfigDescription("How often the coordinator probes every base directory (write, read back, list and delete a small object) so that new task attempts avoid one that fails; 0 turns every probe after the startup check off")
+    public ExchangeConfig setBaseDirectoryProbeInterval(Duration baseDirectoryProbeInterval)
+    {
+        this.baseDirectoryProbeInterval = baseDirectoryProbeInterval;
+        return this;
+    }
+
+    public boolean isBaseDirectoryProbeEnabled()
+    {
+        return baseDirectoryProbeInterval.toMillis() > 0;
+    }
+
+    @AssertTrue(message = "exchange.base-directory-probe-interval must be 0 (no probes) or at least 1s")
+    public boolean isBaseDirectoryProbeIntervalValid()
+    {
+        return baseDirectoryProbeInterval == null || baseDirectoryProbeInterval.toMillis() == 0 || baseDirectoryProbeInterval.toMillis() >= 1000;
+    }
+
+    @NotNull
+    @MinDuration("1s")
+    @MaxDuration("1d")
+    public Duration getBaseDirectoryRecoveryTime()
+    {
+        return baseDirectoryRecoveryTime;
+    }
+
+    @Config("exchange.base-directory-recovery-time")
+    @ConfigDescription("How long after its last failure (a write of a task attempt, or a probe) a base directory is kept out of placement before it is probed again and, if it passes, used again")
+    public ExchangeConfig setBaseDirectoryRecoveryTime(Duration baseDirectoryRecoveryTime)
+    {
+        this.baseDirectoryRecoveryTime = baseDirectoryRecoveryTime;
         return this;
     }
 }

@@ -51,13 +51,13 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 
 import static com.google.common.base.MoreObjects.toStringHelper;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkState;
+import static com.google.common.collect.MoreCollectors.onlyElement;
 import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
 import static io.airlift.concurrent.AsyncSemaphore.processAll;
 import static io.spoolex.SpoolexErrorCode.SPOOL_COMMIT_MISSING;
@@ -69,6 +69,12 @@ import static java.util.concurrent.CompletableFuture.completedFuture;
 /**
  * The coordinator's side of one exchange: hands out a directory per task attempt, remembers which attempt of each
  * task partition finished first, reads those attempts' manifests and turns their files into source handles.
+ * <p>
+ * Placement is per attempt, not per task partition: each attempt goes to a base directory of its own choosing
+ * ({@link #chooseBaseDirectory}), and everything that needs an attempt's files later (its manifest's read, the source
+ * handles, which carry the directory to the workers, and the cleanup) looks up where that attempt was placed. So a
+ * retry can go elsewhere than the attempt it replaces, and attempts avoid base directories this node knows to be
+ * unhealthy ({@link StorageHealth}).
  */
 public class SpoolexExchange
         implements Exchange
@@ -82,6 +88,7 @@ public class SpoolexExchange
     private final SpoolStorage storage;
     private final SpoolCleaner cleaner;
     private final SpoolexStats stats;
+    private final StorageHealth health;
     private final SpoolMetrics metrics = SpoolMetrics.forExchange();
     private final Tracer tracer;
     private final List<URI> baseDirectories;
@@ -94,8 +101,14 @@ public class SpoolexExchange
     private final Executor executor;
     private final Runnable onClose;
 
-    private final Map<Integer, URI> taskPartitionDirectories = new ConcurrentHashMap<>();
     private final CompletableFuture<List<ExchangeSourceHandle>> sourceHandles = new CompletableFuture<>();
+
+    // task partition -> base directory index -> the task partition's directory there (made on first use)
+    @GuardedBy("this")
+    private final Map<Integer, Map<Integer, URI>> taskPartitionDirectories = new TreeMap<>();
+    // task partition -> attempt -> the index of the base directory the attempt was placed on, in attempt order
+    @GuardedBy("this")
+    private final Map<Integer, Map<Integer, Integer>> attemptPlacements = new TreeMap<>();
 
     @GuardedBy("this")
     private final Map<Integer, Integer> committedAttempts = new TreeMap<>();
@@ -119,6 +132,7 @@ public class SpoolexExchange
             SpoolStorage storage,
             SpoolCleaner cleaner,
             SpoolexStats stats,
+            StorageHealth health,
             List<URI> baseDirectories,
             int outputPartitionCount,
             boolean preserveOrderWithinPartition,
@@ -135,10 +149,12 @@ public class SpoolexExchange
         this.storage = requireNonNull(storage, "storage is null");
         this.cleaner = requireNonNull(cleaner, "cleaner is null");
         this.stats = requireNonNull(stats, "stats is null");
+        this.health = requireNonNull(health, "health is null");
         this.baseDirectories = ImmutableList.copyOf(requireNonNull(baseDirectories, "baseDirectories is null"));
         checkArgument(!baseDirectories.isEmpty(), "no base directories");
-        // task partitions go round-robin over the base directories, starting at a random one per exchange so
-        // that small exchanges do not all pile onto the first directory
+        checkArgument(health.directories().size() == baseDirectories.size(), "the health of %s base directories for %s", health.directories().size(), baseDirectories.size());
+        // first attempts go round-robin over the base directories by task partition, starting at a random one per
+        // exchange so that small exchanges do not all pile onto the first directory
         this.baseDirectoryOffset = ThreadLocalRandom.current().nextInt(baseDirectories.size());
         this.outputPartitionCount = outputPartitionCount;
         this.preserveOrderWithinPartition = preserveOrderWithinPartition;
@@ -157,7 +173,7 @@ public class SpoolexExchange
     @Override
     public ExchangeSinkHandle addSink(int taskPartitionId)
     {
-        taskPartitionDirectory(taskPartitionId);
+        // nothing to place yet: each attempt is placed when it is instantiated
         return new SpoolexSinkHandle(taskPartitionId);
     }
 
@@ -171,10 +187,27 @@ public class SpoolexExchange
     public CompletableFuture<ExchangeSinkInstanceHandle> instantiateSink(ExchangeSinkHandle sinkHandle, int taskAttemptId)
     {
         int taskPartitionId = ((SpoolexSinkHandle) sinkHandle).taskPartitionId();
-        URI attemptDirectory = SpoolLayout.attemptDirectory(taskPartitionDirectory(taskPartitionId), taskAttemptId);
+        URI attemptDirectory;
+        Optional<Integer> replacedAttemptBase = Optional.empty();
         synchronized (this) {
+            Map<Integer, Integer> placements = attemptPlacements.computeIfAbsent(taskPartitionId, _ -> new TreeMap<>());
+            Integer base = placements.get(taskAttemptId);
+            if (base == null) {
+                base = chooseBaseDirectory(taskPartitionId, ImmutableList.copyOf(placements.values()));
+                // a later attempt while an earlier one has not finished: that one failed (or is slow); the coordinator
+                // never hears why, so the directory it was on is probed now rather than at the next periodic probe
+                Set<Integer> finished = finishedAttempts.getOrDefault(taskPartitionId, ImmutableSet.of());
+                replacedAttemptBase = placements.entrySet().stream()
+                        .filter(placement -> placement.getKey() < taskAttemptId && !finished.contains(placement.getKey()))
+                        .reduce((_, last) -> last)
+                        .map(Map.Entry::getValue);
+                placements.put(taskAttemptId, base);
+                health.attemptPlaced(base);
+            }
+            attemptDirectory = attemptDirectory(taskPartitionId, taskAttemptId);
             instantiatedAttempts.computeIfAbsent(taskPartitionId, _ -> new TreeSet<>()).add(taskAttemptId);
         }
+        replacedAttemptBase.ifPresent(health::attemptRetried);
         return completedFuture(new SpoolexSinkInstanceHandle(
                 exchangeId(),
                 taskPartitionId,
@@ -269,7 +302,13 @@ public class SpoolexExchange
      */
     private ListenableFuture<AttemptManifest> readManifest(int taskPartitionId, int attemptId, int read)
     {
-        URI location = SpoolLayout.manifest(SpoolLayout.attemptDirectory(taskPartitionDirectory(taskPartitionId), attemptId));
+        URI location;
+        try {
+            location = SpoolLayout.manifest(attemptDirectory(taskPartitionId, attemptId));
+        }
+        catch (RuntimeException e) {
+            return Futures.immediateFailedFuture(e);
+        }
         long start = System.nanoTime();
         ListenableFuture<AttemptManifest> manifest = Futures.transform(
                 storage.getFile(location),
@@ -300,7 +339,7 @@ public class SpoolexExchange
         // output partition -> the files each attempt wrote for it, in write order
         Map<Integer, List<AttemptFiles>> partitions = new TreeMap<>();
         for (AttemptManifest manifest : manifests) {
-            String directory = SpoolLayout.attemptDirectory(taskPartitionDirectory(manifest.taskPartitionId()), manifest.attemptId()).toString();
+            String directory = attemptDirectory(manifest.taskPartitionId(), manifest.attemptId()).toString();
             Map<Integer, List<FileRef>> filesByPartition = new TreeMap<>();
             manifest.files().stream()
                     .sorted(Comparator.comparingInt(AttemptManifest.File::outputPartition).thenComparingInt(AttemptManifest.File::sequence))
@@ -420,8 +459,10 @@ public class SpoolexExchange
         sourceHandles.completeExceptionally(new IllegalStateException("exchange %s is closed".formatted(exchangeId())));
         stats.getExchangesClosed().update(1);
         onClose.run();
-        if (taskPartitionDirectories.isEmpty()) {
-            return;
+        synchronized (this) {
+            if (taskPartitionDirectories.isEmpty()) {
+                return;
+            }
         }
         String owner = "exchange %s of query %s".formatted(exchangeId(), context.getQueryId());
         // in the background, retried until it succeeds or exchange.cleanup-retry-time passes (then logged and counted):
@@ -440,10 +481,24 @@ public class SpoolexExchange
     {
         Map<Integer, Set<Integer>> attempts = new TreeMap<>();
         Map<Integer, Map<Integer, AttemptManifest>> known = new TreeMap<>();
+        // task partition directory -> the attempts placed in it (task partition -> attempts)
+        Map<URI, Map<Integer, Set<Integer>>> directories = new TreeMap<>();
         synchronized (this) {
             instantiatedAttempts.forEach((taskPartition, ids) -> attempts.computeIfAbsent(taskPartition, _ -> new TreeSet<>()).addAll(ids));
             finishedAttempts.forEach((taskPartition, ids) -> attempts.computeIfAbsent(taskPartition, _ -> new TreeSet<>()).addAll(ids));
             readManifests.forEach((taskPartition, manifests) -> known.put(taskPartition, new TreeMap<>(manifests)));
+            attempts.forEach((taskPartition, ids) -> {
+                Map<Integer, Integer> placements = attemptPlacements.getOrDefault(taskPartition, ImmutableMap.of());
+                for (int attempt : ids) {
+                    if (!placements.containsKey(attempt)) {
+                        // reported finished but never instantiated here: it was given no directory
+                        continue;
+                    }
+                    directories.computeIfAbsent(taskPartitionDirectory(taskPartition, attempt), _ -> new TreeMap<>())
+                            .computeIfAbsent(taskPartition, _ -> new TreeSet<>())
+                            .add(attempt);
+                }
+            });
         }
         List<ListenableFuture<Void>> reads = new ArrayList<>();
         for (Map.Entry<Integer, Set<Integer>> entry : attempts.entrySet()) {
@@ -466,12 +521,14 @@ public class SpoolexExchange
         }
         return Futures.whenAllComplete(reads).call(() -> {
             ImmutableList.Builder<SpoolDirectoryContents> contents = ImmutableList.builder();
-            for (Map.Entry<Integer, URI> entry : new TreeMap<>(taskPartitionDirectories).entrySet()) {
-                URI directory = entry.getValue();
-                Map<Integer, AttemptManifest> manifests = known.getOrDefault(entry.getKey(), ImmutableMap.of());
+            for (Map.Entry<URI, Map<Integer, Set<Integer>>> entry : directories.entrySet()) {
+                URI directory = entry.getKey();
+                // one task partition per directory
+                Map.Entry<Integer, Set<Integer>> placed = entry.getValue().entrySet().stream().collect(onlyElement());
+                Map<Integer, AttemptManifest> manifests = known.getOrDefault(placed.getKey(), ImmutableMap.of());
                 ImmutableList.Builder<URI> files = ImmutableList.builder();
                 ImmutableList.Builder<URI> unlisted = ImmutableList.builder();
-                for (int attempt : attempts.getOrDefault(entry.getKey(), ImmutableSet.of())) {
+                for (int attempt : placed.getValue()) {
                     URI attemptDirectory = SpoolLayout.attemptDirectory(directory, attempt);
                     AttemptManifest manifest;
                     synchronized (manifests) {
@@ -492,13 +549,58 @@ public class SpoolexExchange
         }, directExecutor());
     }
 
-    private URI taskPartitionDirectory(int taskPartitionId)
+    /**
+     * The base directory for a new attempt of a task partition, given where its earlier attempts went (in attempt
+     * order): among the usable directories (all of them if none is), the one this task partition used least recently,
+     * never used best, ties going to the first from the partition's round-robin place. So a first attempt takes its
+     * round-robin place unless that directory is unhealthy, and a retry goes to another directory than the attempt
+     * before it whenever there is another usable one.
+     */
+    @GuardedBy("this")
+    private int chooseBaseDirectory(int taskPartitionId, List<Integer> earlierPlacements)
     {
-        return taskPartitionDirectories.computeIfAbsent(taskPartitionId, id -> SpoolLayout.taskPartitionDirectory(
-                baseDirectories.get((baseDirectoryOffset + id) % baseDirectories.size()),
-                context.getQueryId().toString(),
-                exchangeId(),
-                id));
+        int count = baseDirectories.size();
+        boolean anyUsable = false;
+        for (int index = 0; index < count; index++) {
+            anyUsable |= health.isUsable(index);
+        }
+        int preferred = (baseDirectoryOffset + taskPartitionId) % count;
+        int best = -1;
+        int bestLastUse = Integer.MAX_VALUE;
+        for (int step = 0; step < count; step++) {
+            int index = (preferred + step) % count;
+            if (anyUsable && !health.isUsable(index)) {
+                continue;
+            }
+            // the later its last use, the higher; never used: -1
+            int lastUse = earlierPlacements.lastIndexOf(index);
+            if (best < 0 || lastUse < bestLastUse) {
+                best = index;
+                bestLastUse = lastUse;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Where an attempt placed by {@link #instantiateSink} writes.
+     */
+    private synchronized URI attemptDirectory(int taskPartitionId, int attemptId)
+    {
+        return SpoolLayout.attemptDirectory(taskPartitionDirectory(taskPartitionId, attemptId), attemptId);
+    }
+
+    @GuardedBy("this")
+    private URI taskPartitionDirectory(int taskPartitionId, int attemptId)
+    {
+        Integer base = attemptPlacements.getOrDefault(taskPartitionId, ImmutableMap.of()).get(attemptId);
+        checkState(base != null, "attempt %s of task partition %s of exchange %s was never instantiated", attemptId, taskPartitionId, exchangeId());
+        return taskPartitionDirectories.computeIfAbsent(taskPartitionId, _ -> new TreeMap<>())
+                .computeIfAbsent(base, index -> SpoolLayout.taskPartitionDirectory(
+                        baseDirectories.get(index),
+                        context.getQueryId().toString(),
+                        exchangeId(),
+                        taskPartitionId));
     }
 
     private String exchangeId()
@@ -514,7 +616,7 @@ public class SpoolexExchange
                 .add("outputPartitionCount", outputPartitionCount)
                 .add("preserveOrderWithinPartition", preserveOrderWithinPartition)
                 .add("encrypted", key.isPresent())
-                .add("taskPartitions", taskPartitionDirectories.size())
+                .add("taskPartitions", attemptPlacements.size())
                 .add("committedAttempts", committedAttempts.size())
                 .toString();
     }

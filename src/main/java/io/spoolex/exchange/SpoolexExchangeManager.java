@@ -70,10 +70,12 @@ public class SpoolexExchangeManager
     // "{queryId}.{exchangeId}" of the exchanges this node has open, which the orphan collector leaves alone
     private final Set<String> openExchanges = ConcurrentHashMap.newKeySet();
     private final Optional<OrphanCollector> orphanCollector;
+    private final StorageHealth health;
 
     @Inject
-    public SpoolexExchangeManager(LifeCycleManager lifeCycleManager, ExchangeConfig config, BaseDirectories baseDirectories, SpoolStorage storage, StorageWriteLimits writeLimits, SpoolexStats stats, Tracer tracer)
+    public SpoolexExchangeManager(LifeCycleManager lifeCycleManager, ExchangeConfig config, BaseDirectories baseDirectories, SpoolStorage storage, StorageWriteLimits writeLimits, SpoolexStats stats, StorageHealth health, Tracer tracer)
     {
+        this.health = requireNonNull(health, "health is null");
         this.tracer = requireNonNull(tracer, "tracer is null");
         this.lifeCycleManager = requireNonNull(lifeCycleManager, "lifeCycleManager is null");
         this.config = requireNonNull(config, "config is null");
@@ -123,6 +125,8 @@ public class SpoolexExchangeManager
         stats.getExchangesCreated().update(1);
         // only the coordinator creates exchanges: that is where the collector runs
         orphanCollector.ifPresent(OrphanCollector::start);
+        // and where task attempts are placed, which needs to know which base directories work
+        health.startProbing();
         String openName = context.getQueryId() + "." + context.getExchangeId().getId();
         openExchanges.add(openName);
         Optional<ExchangeKey> key = config.isEncryptionEnabled() ? Optional.of(ExchangeKey.random(random)) : Optional.empty();
@@ -131,6 +135,7 @@ public class SpoolexExchangeManager
                 storage,
                 cleaner,
                 stats,
+                health,
                 baseDirectories.uris(),
                 outputPartitionCount,
                 preserveOrderWithinPartition,
@@ -168,6 +173,7 @@ public class SpoolexExchangeManager
                 config.getSinkBuffersPerPartition(),
                 SpoolFileFormat.DEFAULT_BLOCK_SIZE,
                 this::incompressiblePages,
+                health.writeReporter(((SpoolexSinkInstanceHandle) handle).attemptDirectory()),
                 tracer);
     }
 
@@ -206,6 +212,14 @@ public class SpoolexExchangeManager
         return stats;
     }
 
+    /**
+     * The health of this node's base directories, the objects JMX exports (see {@link #getStats()}).
+     */
+    public StorageHealth getStorageHealth()
+    {
+        return health;
+    }
+
     @Override
     public boolean supportsConcurrentReadAndWrite()
     {
@@ -222,6 +236,8 @@ public class SpoolexExchangeManager
     public void destroy()
     {
         executor.shutdownNow();
+        // before the storage closes, whose failures would look like the directories' own
+        health.close();
         orphanCollector.ifPresent(OrphanCollector::close);
         // waits a little for cleanups in flight, then logs what they leave behind, before the storage goes
         cleaner.close();

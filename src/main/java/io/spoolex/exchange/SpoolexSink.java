@@ -94,6 +94,7 @@ public class SpoolexSink
     private final AdaptiveCompression compression;
     private final SpoolMetrics metrics = SpoolMetrics.forSink();
     private final Tracer tracer;
+    private final StorageHealth.WriteReporter health;
     private final AtomicReferenceArray<PartitionWriter> writers;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -101,6 +102,8 @@ public class SpoolexSink
     private final Queue<ListenableFuture<Void>> fileFutures = new ConcurrentLinkedQueue<>();
     private final Queue<AttemptManifest.File> committedFiles = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
+    // set when the sink starts throwing its files away: storage requests failing after that are no sign of the storage
+    private volatile boolean discarding;
 
     public SpoolexSink(
             SpoolStorage storage,
@@ -116,8 +119,10 @@ public class SpoolexSink
             int buffersPerPartition,
             int blockBytes,
             Runnable onIncompressiblePages,
+            StorageHealth.WriteReporter health,
             Tracer tracer)
     {
+        this.health = requireNonNull(health, "health is null");
         this.tracer = requireNonNull(tracer, "tracer is null");
         this.storage = requireNonNull(storage, "storage is null");
         this.cleaner = requireNonNull(cleaner, "cleaner is null");
@@ -330,8 +335,10 @@ public class SpoolexSink
     {
         AttemptManifest manifest = new AttemptManifest(handle.exchangeId(), handle.taskPartitionId(), handle.attemptId(), ImmutableList.copyOf(committedFiles));
         ListenableFuture<Void> written = storage.putFile(SpoolLayout.manifest(handle.attemptDirectory()), List.of(manifest.serialize(handle.key(), random)));
+        addExceptionCallback(written, this::storageFailed);
         return Futures.transform(written, _ -> {
             stats.getSinksFinished().update(1);
+            health.committed();
             return null;
         }, directExecutor());
     }
@@ -402,6 +409,7 @@ public class SpoolexSink
      */
     private synchronized ListenableFuture<Void> discard()
     {
+        discarding = true;
         // abort the writers first: once aborted, a writer starts no more files, so the list below is complete
         List<ListenableFuture<Void>> pending = new ArrayList<>();
         for (int partition = 0; partition < writers.length(); partition++) {
@@ -456,6 +464,17 @@ public class SpoolexSink
         if (throwable != null) {
             throwIfUnchecked(throwable);
             throw new RuntimeException(throwable);
+        }
+    }
+
+    /**
+     * A storage request failed: the base directory's health hears of it (the coordinator does not: it sees the task
+     * fail, for any reason), unless the sink is discarding its files, whose requests in flight may fail for that.
+     */
+    private void storageFailed(Throwable t)
+    {
+        if (!discarding) {
+            health.writeFailed(t);
         }
     }
 
@@ -749,6 +768,7 @@ public class SpoolexSink
                 metrics.add(SpoolMetrics.STORED_BYTES, fileBytes);
                 return null;
             }, directExecutor());
+            addExceptionCallback(done, SpoolexSink.this::storageFailed);
             addExceptionCallback(done, SpoolexSink.this::recordFailure);
             fileFutures.add(done);
             encoder = null;
@@ -771,6 +791,7 @@ public class SpoolexSink
                 metrics.addNanos(SpoolMetrics.STORAGE_TIME, System.nanoTime() - start);
                 buffers.forEach(pool::release);
             }, directExecutor());
+            addExceptionCallback(write, SpoolexSink.this::storageFailed);
             addExceptionCallback(write, SpoolexSink.this::recordFailure);
         }
 

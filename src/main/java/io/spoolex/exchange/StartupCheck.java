@@ -13,7 +13,6 @@
  */
 package io.spoolex.exchange;
 
-import com.google.common.collect.ImmutableList;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
@@ -36,11 +35,12 @@ import static java.util.Locale.ENGLISH;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The startup check ({@code exchange.startup-check}): in each base directory, writes a small object under a prefix
- * of its own, reads it back, lists and deletes the prefix, so that missing permissions, a missing bucket or wrong
- * credentials show when the server starts instead of at the first fault-tolerant query. Nothing it writes stays:
- * the delete runs whatever happened before it, and a probe left by a node that died mid-check is named like
- * nothing else ({@value #PROBE_PREFIX}...) and holds one tiny object.
+ * The probe of a base directory: writes a small object under a prefix of its own, reads it back, lists and deletes the
+ * prefix, so that missing permissions, a missing bucket or wrong credentials show when the server starts
+ * ({@code exchange.startup-check}) instead of at the first fault-tolerant query, and, later, so that the coordinator
+ * sees a directory fail before task attempts are placed there ({@link StorageHealth}). Nothing it writes stays: the
+ * delete runs whatever happened before it, and a probe left by a node that died mid-check is named like nothing else
+ * ({@value #PROBE_PREFIX}...) and holds one tiny object.
  */
 final class StartupCheck
 {
@@ -48,38 +48,59 @@ final class StartupCheck
     private static final Logger log = Logger.get(StartupCheck.class);
     private static final Slice CONTENT = Slices.utf8Slice("Spoolex startup check: this object is deleted at once\n");
 
-    private final SpoolStorage storage;
-    private final List<BaseDirectoryHealth> directories;
+    /**
+     * Where the results of the startup check go, besides its log lines.
+     */
+    interface Results
+    {
+        void passed(BaseDirectoryHealth directory);
 
-    StartupCheck(SpoolStorage storage, List<BaseDirectoryHealth> directories)
+        void failed(BaseDirectoryHealth directory, String failure);
+    }
+
+    private final SpoolStorage storage;
+
+    StartupCheck(SpoolStorage storage)
     {
         this.storage = requireNonNull(storage, "storage is null");
-        this.directories = ImmutableList.copyOf(requireNonNull(directories, "directories is null"));
     }
 
     /**
-     * Probes every directory at once; completes (never fails) with the failures, one line per directory.
+     * The startup check: probes every directory at once, logs each outcome and hands it to {@code results};
+     * completes (never fails) with the failures, one line per directory.
      */
-    ListenableFuture<List<String>> run()
+    ListenableFuture<List<String>> run(List<BaseDirectoryHealth> directories, Results results)
     {
         List<ListenableFuture<String>> probes = new ArrayList<>();
         for (BaseDirectoryHealth directory : directories) {
-            probes.add(probe(directory));
+            long start = System.nanoTime();
+            probes.add(Futures.transform(probe(directory.directory()), failure -> {
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                if (failure.isEmpty()) {
+                    // logged first: whoever sees the state change finds the line logged
+                    log.info("Base directory %s passed the startup check (write, read, list and delete in %s ms)", directory.directory(), millis);
+                    results.passed(directory);
+                    return "";
+                }
+                log.error("Base directory %s failed the startup check: %s. Task attempts avoid it while it fails, and spooling there fails until this is fixed", directory.directory(), failure);
+                results.failed(directory, failure);
+                return "%s: %s".formatted(directory.directory(), failure);
+            }, directExecutor()));
         }
-        return Futures.transform(Futures.allAsList(probes), results -> results.stream().filter(result -> !result.isEmpty()).collect(toImmutableList()), directExecutor());
+        return Futures.transform(Futures.allAsList(probes), outcomes -> outcomes.stream().filter(outcome -> !outcome.isEmpty()).collect(toImmutableList()), directExecutor());
     }
 
     /**
-     * The failure of one directory's probe ("" if it passed); the directory's health is updated.
+     * Probes one directory; completes (never fails) with "" if every step passed, else with the failed steps and the
+     * storage's diagnosis of each. Logs nothing and changes no health.
      */
-    private ListenableFuture<String> probe(BaseDirectoryHealth health)
+    ListenableFuture<String> probe(URI directory)
     {
-        long start = System.nanoTime();
-        URI probeDirectory = health.directory().resolve(PROBE_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + "/");
+        URI probeDirectory = directory.resolve(PROBE_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + "/");
         URI object = probeDirectory.resolve("probe");
         List<String> failures = new ArrayList<>();
         ListenableFuture<Void> written = step(failures, StorageOperation.WRITE, object, () -> storage.putFile(object, List.of(CONTENT)));
-        ListenableFuture<Void> read = Futures.transformAsync(written, _ -> failures.isEmpty()
+        ListenableFuture<Void> read = Futures.transformAsync(written, _ -> noFailures(failures)
                 ? step(failures, StorageOperation.READ, object, () -> Futures.transform(storage.getFile(object), content -> {
             if (!content.equals(CONTENT)) {
                 throw new IllegalStateException("read back %s bytes that differ from the %s written".formatted(content.length(), CONTENT.length()));
@@ -87,7 +108,7 @@ final class StartupCheck
             return null;
         }, directExecutor()))
                 : Futures.immediateVoidFuture(), directExecutor());
-        ListenableFuture<Void> listed = Futures.transformAsync(read, _ -> failures.isEmpty()
+        ListenableFuture<Void> listed = Futures.transformAsync(read, _ -> noFailures(failures)
                 ? step(failures, StorageOperation.LIST, probeDirectory, () -> Futures.transform(storage.listFiles(probeDirectory), files -> {
             if (files.isEmpty()) {
                 throw new IllegalStateException("the object just written is not listed");
@@ -99,18 +120,16 @@ final class StartupCheck
         ListenableFuture<Void> deleted = Futures.transformAsync(listed, _ -> step(failures, StorageOperation.DELETE, probeDirectory, () -> storage.deleteRecursively(List.of(probeDirectory))), directExecutor());
         return Futures.transform(deleted, _ -> {
             synchronized (failures) {
-                long millis = (System.nanoTime() - start) / 1_000_000;
-                if (failures.isEmpty()) {
-                    health.markHealthy();
-                    log.info("Base directory %s passed the startup check (write, read, list and delete in %s ms)", health.directory(), millis);
-                    return "";
-                }
-                String failure = "%s: %s".formatted(health.directory(), String.join("; ", failures));
-                health.markUnhealthy(String.join("; ", failures));
-                log.error("Base directory %s failed the startup check: %s. Exchanges spooling there will fail until this is fixed", health.directory(), String.join("; ", failures));
-                return failure;
+                return String.join("; ", failures);
             }
         }, directExecutor());
+    }
+
+    private static boolean noFailures(List<String> failures)
+    {
+        synchronized (failures) {
+            return failures.isEmpty();
+        }
     }
 
     /**

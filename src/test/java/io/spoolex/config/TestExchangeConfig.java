@@ -29,6 +29,7 @@ import static io.airlift.units.DataSize.Unit.KILOBYTE;
 import static io.airlift.units.DataSize.Unit.MEGABYTE;
 import static java.util.concurrent.TimeUnit.DAYS;
 import static java.util.concurrent.TimeUnit.HOURS;
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static java.util.concurrent.TimeUnit.MINUTES;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -56,7 +57,9 @@ public class TestExchangeConfig
                 .setCleanupRetryTime(new Duration(10, MINUTES))
                 .setOrphanAge(new Duration(2, DAYS))
                 .setOrphanSweepInterval(new Duration(1, HOURS))
-                .setStartupCheck(StartupCheckMode.WARN));
+                .setStartupCheck(StartupCheckMode.WARN)
+                .setBaseDirectoryProbeInterval(new Duration(30, SECONDS))
+                .setBaseDirectoryRecoveryTime(new Duration(1, MINUTES)));
         assertThat(new ExchangeConfig().resolveCompressionCodec()).isEqualTo(CompressionCodec.LZ4);
     }
 
@@ -81,6 +84,8 @@ public class TestExchangeConfig
                 .put("exchange.cleanup.orphan-age", "6h")
                 .put("exchange.cleanup.orphan-sweep-interval", "10m")
                 .put("exchange.startup-check", "FAIL")
+                .put("exchange.base-directory-probe-interval", "5s")
+                .put("exchange.base-directory-recovery-time", "10m")
                 .buildOrThrow();
         ExchangeConfig expected = new ExchangeConfig()
                 .setBaseDirectories("s3://exchange-1/spool,s3://exchange-2/spool")
@@ -99,7 +104,9 @@ public class TestExchangeConfig
                 .setCleanupRetryTime(new Duration(90, SECONDS))
                 .setOrphanAge(new Duration(6, HOURS))
                 .setOrphanSweepInterval(new Duration(10, MINUTES))
-                .setStartupCheck(StartupCheckMode.FAIL);
+                .setStartupCheck(StartupCheckMode.FAIL)
+                .setBaseDirectoryProbeInterval(new Duration(5, SECONDS))
+                .setBaseDirectoryRecoveryTime(new Duration(10, MINUTES));
         assertFullMapping(properties, expected);
     }
 
@@ -108,6 +115,16 @@ public class TestExchangeConfig
     {
         assertThat(new ExchangeConfig().setBaseDirectories(" /a , file:///b,").getBaseDirectories()).containsExactly("/a", "file:///b");
         assertThat(new ExchangeConfig().setSinkMaxFileSize(DataSize.of(1, KILOBYTE)).isMaxPageWithinMaxFileSize()).isFalse();
+    }
+
+    @Test
+    public void testBaseDirectoryProbeInterval()
+    {
+        assertThat(new ExchangeConfig().isBaseDirectoryProbeEnabled()).isTrue();
+        assertThat(new ExchangeConfig().setBaseDirectoryProbeInterval(new Duration(0, SECONDS)).isBaseDirectoryProbeEnabled()).isFalse();
+        assertThat(new ExchangeConfig().setBaseDirectoryProbeInterval(new Duration(0, SECONDS)).isBaseDirectoryProbeIntervalValid()).isTrue();
+        assertThat(new ExchangeConfig().setBaseDirectoryProbeInterval(new Duration(1, SECONDS)).isBaseDirectoryProbeIntervalValid()).isTrue();
+        assertThat(new ExchangeConfig().setBaseDirectoryProbeInterval(new Duration(100, MILLISECONDS)).isBaseDirectoryProbeIntervalValid()).isFalse();
     }
 
     @Test

@@ -116,6 +116,8 @@ public abstract class AbstractExchangeContractTest
         // the startup check's probe objects would show among the stored files the tests look at (TestStartupCheck
         // covers it)
         properties.put("exchange.startup-check", "OFF");
+        // and so would the later probes' (a retry asks for one); the health tests below turn them on
+        properties.put("exchange.base-directory-probe-interval", "0s");
         // a sweep would add its listings to the requests some tests count; the collector's own test turns it on
         properties.put("exchange.cleanup.orphan-age", "0s");
         properties.putAll(formatProperties());

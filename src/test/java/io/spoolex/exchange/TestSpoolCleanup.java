@@ -339,6 +339,7 @@ public class TestSpoolCleanup
         properties.put("exchange.base-directories", directory.toUri().toString());
         // the startup check's probe deletes would mix with the deletes these tests count and fail
         properties.put("exchange.startup-check", "OFF");
+        properties.put("exchange.base-directory-probe-interval", "0s");
         properties.putAll(extraProperties);
         ExchangeManager manager = new SpoolexExchangeManagerFactory("filesystem", List.of(backend)).create(properties, new ExchangeManagerContext() {});
         managers.add(manager);

@@ -81,6 +81,8 @@ public abstract class AbstractFaultScenarioTest
         // the startup check's probe would run into the scenario's faults in the background, its requests and any
         // probe object it could not delete mixed with the cycle's (TestStartupCheck covers the check)
         properties.put("exchange.startup-check", "OFF");
+        // the same for the later probes of the base directories (a retry asks for one)
+        properties.put("exchange.base-directory-probe-interval", "0s");
         scenario.storageRetries().ifPresent(limits -> properties.putAll(retryProperties(limits)));
         ExchangeManager manager = ExchangeTestKit.filesystemFactory().create(properties, new ExchangeManagerContext() {});
         Result result;

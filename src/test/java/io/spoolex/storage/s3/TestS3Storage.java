@@ -554,6 +554,7 @@ public class TestS3Storage
         withoutName.remove("exchange-manager.name");
         // the startup check's requests would mix with the requests the tests count (TestStartupCheck covers it)
         withoutName.putIfAbsent("exchange.startup-check", "OFF");
+        withoutName.putIfAbsent("exchange.base-directory-probe-interval", "0s");
         ExchangeManager manager = ExchangeTestKit.filesystemFactory().create(withoutName, new ExchangeManagerContext() {});
         managers.add(manager);
         return manager;
