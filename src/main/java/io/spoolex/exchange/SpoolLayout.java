@@ -19,6 +19,8 @@ import java.net.URI;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
+import static com.google.common.base.Strings.nullToEmpty;
+
 /**
  * Where an exchange's data lives:
  * <pre>
@@ -63,6 +65,19 @@ public final class SpoolLayout
     public static URI manifest(URI attemptDirectory)
     {
         return attemptDirectory.resolve(AttemptManifest.FILE_NAME);
+    }
+
+    /**
+     * Whether {@code location} lies in {@code directory}, by scheme, authority and path: {@code file:///a/} and
+     * {@code file:/a/b} (what {@link URI#resolve} makes of it) are the same directory.
+     */
+    static boolean isIn(URI directory, URI location)
+    {
+        return directory.getScheme() != null
+                && directory.getScheme().equalsIgnoreCase(location.getScheme())
+                && nullToEmpty(directory.getRawAuthority()).equals(nullToEmpty(location.getRawAuthority()))
+                && location.getRawPath() != null
+                && location.getRawPath().startsWith(directory.getRawPath());
     }
 
     private static String randomHexPrefix()

@@ -191,9 +191,8 @@ public class StorageHealth
      */
     WriteReporter writeReporter(URI attemptDirectory)
     {
-        String location = attemptDirectory.toString();
         for (Monitor monitor : monitors) {
-            if (location.startsWith(monitor.health().directory().toString())) {
+            if (SpoolLayout.isIn(monitor.health().directory(), attemptDirectory)) {
                 return new WriteReporter(this, monitor, attemptDirectory);
             }
         }

@@ -44,6 +44,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -201,6 +202,140 @@ public abstract class AbstractExchangeContractTest
         }
         exchange.noMoreSinks();
         return queryId;
+    }
+
+    @Test
+    public void testRetriesGoToAnotherBaseDirectoryAndCloseDeletesEveryAttempt()
+            throws InterruptedException
+    {
+        ExchangeManager manager = createManager(Map.of());
+        List<URI> bases = baseDirectories(manager);
+        assertThat(bases).as("the suite runs with two base directories").hasSize(2);
+        int tasks = 4;
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 2, false);
+        List<ExchangeSinkHandle> sinkHandles = new ArrayList<>();
+        for (int task = 0; task < tasks; task++) {
+            sinkHandles.add(exchange.addSink(task));
+        }
+        exchange.noMoreSinks();
+        Set<Integer> firstBases = new HashSet<>();
+        List<ExchangeSink> killed = new ArrayList<>();
+        for (int task = 0; task < tasks; task++) {
+            // attempt 0 writes and dies (never finishes nor aborts), attempt 1 fails and aborts, attempt 2 commits
+            SpoolexSinkInstanceHandle first = instantiate(exchange, sinkHandles.get(task), 0);
+            ExchangeSink dead = manager.createSink(first);
+            write(dead, 0, pages(task, 0, 0, 3, 1000));
+            killed.add(dead);
+            SpoolexSinkInstanceHandle second = instantiate(exchange, sinkHandles.get(task), 1);
+            ExchangeSink aborted = manager.createSink(second);
+            write(aborted, 1, pages(task, 1, 1, 3, 1000));
+            await(aborted.abort());
+            SpoolexSinkInstanceHandle third = instantiate(exchange, sinkHandles.get(task), 2);
+            int base0 = baseIndex(bases, first);
+            int base1 = baseIndex(bases, second);
+            firstBases.add(base0);
+            assertThat(base1).as("the retry of task %s goes to the other base directory", task).isNotEqualTo(base0);
+            assertThat(baseIndex(bases, third)).as("the second retry goes to the directory used least recently").isEqualTo(base0);
+            ExchangeSink committed = manager.createSink(third);
+            for (int partition = 0; partition < 2; partition++) {
+                write(committed, partition, pages(task, 2, partition, 5, 1000));
+            }
+            finish(committed);
+            exchange.sinkFinished(sinkHandles.get(task), 2);
+        }
+        assertThat(firstBases).as("first attempts go round-robin").hasSize(2);
+        List<ExchangeSourceHandle> handles = sourceHandles(exchange);
+        ExchangeSourceOutputSelector selector = finalSelector(exchange.getId(), Map.of(0, 2, 1, 2, 2, 2, 3, 2), tasks);
+        for (int partition = 0; partition < 2; partition++) {
+            int outputPartition = partition;
+            Multiset<Slice> expected = HashMultiset.create();
+            for (int task = 0; task < tasks; task++) {
+                expected.addAll(pages(task, 2, partition, 5, 1000));
+            }
+            assertThat(HashMultiset.create(readAll(manager, handles.stream().filter(handle -> handle.getPartitionId() == outputPartition).toList(), selector))).isEqualTo(expected);
+        }
+        assertThat(listStoredFiles()).anyMatch(file -> SpoolLayout.isIn(bases.get(0), file))
+                .anyMatch(file -> SpoolLayout.isIn(bases.get(1), file));
+        // the dead attempts' files, the committed attempts' files, in both base directories
+        exchange.close();
+        awaitNoStoredFiles();
+        killed.forEach(sink -> await(sink.abort()));
+    }
+
+    @Test
+    public void testNewAttemptsAvoidAnUnhealthyBaseDirectoryUntilAProbePassesAgain()
+            throws InterruptedException
+    {
+        ExchangeManager manager = createManager(Map.of("exchange.base-directory-probe-interval", "1s", "exchange.base-directory-recovery-time", "6s"));
+        StorageHealth health = ((SpoolexExchangeManager) manager).getStorageHealth();
+        List<URI> bases = baseDirectories(manager);
+        // what a worker's sink does when a write there fails (this node is coordinator and worker at once)
+        health.writeReporter(bases.get(0).resolve("0a1b2c.query.exchange.0/0/")).writeFailed(new IllegalStateException("injected write failure"));
+        BaseDirectoryHealth unhealthy = health.directories().get(0);
+        assertThat(unhealthy.state()).isEqualTo(BaseDirectoryHealth.State.UNHEALTHY);
+        assertThat(unhealthy.getLastFailure()).contains("injected write failure");
+        assertThat(unhealthy.getFailures().getTotalCount()).isEqualTo(1);
+
+        Exchange exchange = ExchangeTestKit.createExchange(manager, 1, false);
+        int tasks = 6;
+        Map<Integer, Integer> attempts = new HashMap<>();
+        for (int task = 0; task < tasks; task++) {
+            ExchangeSinkHandle sinkHandle = exchange.addSink(task);
+            SpoolexSinkInstanceHandle instance = instantiate(exchange, sinkHandle, 0);
+            assertThat(baseIndex(bases, instance)).as("task %s avoids the unhealthy directory", task).isEqualTo(1);
+            ExchangeSink sink = manager.createSink(instance);
+            write(sink, 0, pages(task, 0, 0, 4, 500));
+            finish(sink);
+            exchange.sinkFinished(sinkHandle, 0);
+            attempts.put(task, 0);
+        }
+        exchange.noMoreSinks();
+        assertThat(unhealthy.getAttemptsPlaced().getTotalCount()).isZero();
+        Multiset<Slice> expected = HashMultiset.create();
+        for (int task = 0; task < tasks; task++) {
+            expected.addAll(pages(task, 0, 0, 4, 500));
+        }
+        assertThat(HashMultiset.create(readAll(manager, sourceHandles(exchange), finalSelector(exchange.getId(), attempts, tasks)))).isEqualTo(expected);
+        exchange.close();
+
+        // the storage is fine: the probe once the recovery time is up passes, and attempts go everywhere again
+        long deadline = System.nanoTime() + SECONDS.toNanos(30);
+        while (unhealthy.state() != BaseDirectoryHealth.State.HEALTHY && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(unhealthy.state()).isEqualTo(BaseDirectoryHealth.State.HEALTHY);
+        assertThat(unhealthy.getProbes().getTotalCount()).isPositive();
+        Exchange later = ExchangeTestKit.createExchange(manager, 1, false);
+        Set<Integer> used = new HashSet<>();
+        for (int task = 0; task < 4; task++) {
+            used.add(baseIndex(bases, instantiate(later, later.addSink(task), 0)));
+        }
+        assertThat(used).containsExactlyInAnyOrder(0, 1);
+        later.close();
+        awaitNoStoredFiles();
+    }
+
+    protected static List<URI> baseDirectories(ExchangeManager manager)
+    {
+        return ((SpoolexExchangeManager) manager).getStorageHealth().directories().stream().map(BaseDirectoryHealth::directory).toList();
+    }
+
+    protected static SpoolexSinkInstanceHandle instantiate(Exchange exchange, ExchangeSinkHandle sinkHandle, int attempt)
+    {
+        return (SpoolexSinkInstanceHandle) await(exchange.instantiateSink(sinkHandle, attempt));
+    }
+
+    /**
+     * Which of the base directories the attempt was placed on.
+     */
+    protected static int baseIndex(List<URI> bases, SpoolexSinkInstanceHandle instance)
+    {
+        for (int index = 0; index < bases.size(); index++) {
+            if (SpoolLayout.isIn(bases.get(index), instance.attemptDirectory())) {
+                return index;
+            }
+        }
+        throw new AssertionError("%s is in none of %s".formatted(instance.attemptDirectory(), bases));
     }
 
     @Test
