@@ -45,7 +45,6 @@ import io.spoolex.storage.SpoolFileStatus;
 import io.spoolex.storage.SpoolFileWriter;
 import io.spoolex.storage.SpoolStorage;
 import io.trino.spi.TrinoException;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 import java.net.URI;
@@ -103,6 +102,7 @@ public class AzureSpoolStorage
     private static final long CLOSE_WAIT_SECONDS = 10;
 
     private final AzureClients clients;
+    private final AzureCalls calls;
     private final AzureStorageStats stats;
     private final AzureNamespace namespace;
     private final int blockBytes;
@@ -120,6 +120,7 @@ public class AzureSpoolStorage
         this.stats = requireNonNull(stats, "stats is null");
         this.blockBytes = toIntExact(config.getBlockSize().toBytes());
         this.clients = new AzureClients(config, stats);
+        this.calls = clients.calls();
         try {
             this.namespace = AzureNamespace.detect(clients, baseDirectories.locations());
         }
@@ -156,14 +157,14 @@ public class AzureSpoolStorage
     public ListenableFuture<Void> putFile(URI file, List<Slice> content)
     {
         AzureLocation location = AzureLocation.of(file);
-        return AzureBlockWriter.upload(blockBlob(location), location, stats, clients.maxTries(), content);
+        return AzureBlockWriter.upload(blockBlob(location), location, stats, calls, content);
     }
 
     @Override
     public SpoolFileWriter createFile(URI file)
     {
         AzureLocation location = AzureLocation.of(file);
-        return new AzureBlockWriter(blockBlob(location), location, stats, clients.maxTries());
+        return new AzureBlockWriter(blockBlob(location), location, stats, calls);
     }
 
     @Override
@@ -171,7 +172,7 @@ public class AzureSpoolStorage
     {
         AzureLocation location = AzureLocation.of(file);
         return Futures.transform(
-                AzureFailures.call("read", location, clients.maxTries(), () -> clients.container(location.container()).getBlobAsyncClient(location.path()).downloadContentWithResponse(null, null)),
+                calls.call("read", location, () -> clients.container(location.container()).getBlobAsyncClient(location.path()).downloadContentWithResponse(null, null)),
                 response -> {
                     byte[] bytes = response.getValue().toBytes();
                     stats.getDownloadedBytes().update(bytes.length);
@@ -184,7 +185,7 @@ public class AzureSpoolStorage
     public SpoolFileReader openFile(URI file, long expectedBytes)
     {
         AzureLocation location = AzureLocation.of(file);
-        return new AzureRangeReader(clients.container(location.container()).getBlobAsyncClient(location.path()), location, expectedBytes, stats, clients.maxTries());
+        return new AzureRangeReader(clients.container(location.container()).getBlobAsyncClient(location.path()), location, expectedBytes, stats, calls);
     }
 
     @Override
@@ -236,7 +237,7 @@ public class AzureSpoolStorage
     private ListenableFuture<Void> deleteNow(AzureLocation directory)
     {
         return switch (namespace) {
-            case FLAT -> AzureFailures.call("delete", directory, clients.maxTries(), () -> deleteByPrefix(directory));
+            case FLAT -> calls.call("delete", directory, () -> deleteByPrefix(directory));
             case HIERARCHICAL -> deleteHierarchicalDirectory(directory);
         };
     }
@@ -278,7 +279,9 @@ public class AzureSpoolStorage
                     }
                     catch (BlobStorageException e) {
                         if (!AzureFailures.isMissing(e)) {
-                            return Mono.error(AzureFailures.translate("delete", directory.withPath(names.get(i)), clients.maxTries(), e));
+                            // Azure's own answer for the blob (throttled, say), for the retry to judge: the next
+                            // attempt deletes what is still there
+                            return Mono.error(e);
                         }
                     }
                 }
@@ -294,7 +297,7 @@ public class AzureSpoolStorage
     private ListenableFuture<Void> deleteHierarchicalDirectory(AzureLocation directory)
     {
         DataLakeDirectoryAsyncClient client = clients.fileSystem(directory.container()).getDirectoryAsyncClient(directory.directoryPath());
-        ListenableFuture<Void> deleted = AzureFailures.call("delete", directory, clients.maxTries(), () -> client.deleteIfExistsWithResponse(new DataLakePathDeleteOptions().setIsRecursive(true))
+        ListenableFuture<Void> deleted = calls.call("delete", directory, () -> client.deleteIfExistsWithResponse(new DataLakePathDeleteOptions().setIsRecursive(true))
                 .doOnNext(response -> {
                     if (Boolean.TRUE.equals(response.getValue())) {
                         stats.getDeletedDirectories().update(1);
@@ -304,7 +307,7 @@ public class AzureSpoolStorage
         // a delete of the same or an enclosing directory that runs at the same time may make this one fail (409):
         // what is gone is deleted all the same
         return Futures.catchingAsync(deleted, TrinoException.class, failure -> Futures.transformAsync(
-                AzureFailures.call("delete", directory, clients.maxTries(), client::exists),
+                calls.call("delete", directory, client::exists),
                 exists -> Boolean.TRUE.equals(exists) ? immediateFailedFuture(failure) : Futures.immediateVoidFuture(),
                 directExecutor()), directExecutor());
     }
@@ -314,12 +317,12 @@ public class AzureSpoolStorage
     {
         AzureLocation location = AzureLocation.of(directory);
         return switch (namespace) {
-            case FLAT -> AzureFailures.call("list", location, clients.maxTries(), () -> clients.container(location.container())
+            case FLAT -> calls.call("list", location, () -> clients.container(location.container())
                     .listBlobs(new ListBlobsOptions().setPrefix(location.directoryPrefix()))
                     .map(blob -> new SpoolFileStatus(location.withPath(blob.getName()).toUri(), blob.getProperties().getContentLength(), Optional.ofNullable(blob.getProperties().getLastModified()).map(OffsetDateTime::toInstant)))
                     .collect(toImmutableList()));
             case HIERARCHICAL -> Futures.catchingAsync(
-                    AzureFailures.call("list", location, clients.maxTries(), () -> clients.fileSystem(location.container())
+                    calls.call("list", location, () -> clients.fileSystem(location.container())
                             .listPaths(new ListPathsOptions().setPath(location.directoryPath().isEmpty() ? null : location.directoryPath()).setRecursive(true))
                             .filter(path -> !path.isDirectory())
                             .map(path -> new SpoolFileStatus(location.withPath(path.getName()).toUri(), path.getContentLength(), Optional.ofNullable(path.getLastModified()).map(OffsetDateTime::toInstant)))
@@ -364,9 +367,13 @@ public class AzureSpoolStorage
         List<ListenableFuture<Void>> work = new ArrayList<>();
         namesByContainer.forEach((container, names) -> {
             AzureLocation location = containerLocations.get(container);
-            work.add(AzureFailures.call("delete", location, clients.maxTries(), () -> Flux.fromIterable(Lists.partition(names, BATCH_MAX_BLOBS))
-                    .flatMap(batch -> deleteBatch(location, batch), BATCH_PARALLELISM)
-                    .then()));
+            // each batch retried on its own: a batch of which Azure refused some blobs is sent again, and the blobs
+            // it deleted the first time count as deleted (gone) the second
+            work.add(asVoid(AsyncSemaphore.processAll(
+                    Lists.partition(names, BATCH_MAX_BLOBS),
+                    batch -> calls.call("delete", location, () -> deleteBatch(location, batch)),
+                    BATCH_PARALLELISM,
+                    directExecutor())));
         });
         if (!unlisted.isEmpty()) {
             work.add(deleteRecursively(unlisted));
@@ -380,13 +387,13 @@ public class AzureSpoolStorage
     {
         AzureLocation location = AzureLocation.of(baseDirectory);
         return switch (namespace) {
-            case FLAT -> AzureFailures.call("list", location, clients.maxTries(), () -> clients.container(location.container())
+            case FLAT -> calls.call("list", location, () -> clients.container(location.container())
                     .listBlobsByHierarchy("/", new ListBlobsOptions().setPrefix(location.directoryPrefix()))
                     .filter(item -> Boolean.TRUE.equals(item.isPrefix()))
                     .map(item -> new SpoolDirectoryStatus(location.withPath(item.getName()).toUri(), Optional.empty()))
                     .collect(toImmutableList()));
             case HIERARCHICAL -> Futures.catchingAsync(
-                    AzureFailures.call("list", location, clients.maxTries(), () -> clients.fileSystem(location.container())
+                    calls.call("list", location, () -> clients.fileSystem(location.container())
                             .listPaths(new ListPathsOptions().setPath(location.directoryPath().isEmpty() ? null : location.directoryPath()).setRecursive(false))
                             .filter(path -> path.isDirectory())
                             .map(path -> new SpoolDirectoryStatus(location.withPath(path.getName() + "/").toUri(), Optional.ofNullable(path.getLastModified()).map(OffsetDateTime::toInstant)))
@@ -403,10 +410,10 @@ public class AzureSpoolStorage
         return clients.container(location.container()).getBlobAsyncClient(location.path()).getBlockBlobAsyncClient();
     }
 
-    static ListenableFuture<Void> deleteBlob(BlobAsyncClientBase client, AzureLocation location, AzureStorageStats stats, int maxTries)
+    static ListenableFuture<Void> deleteBlob(BlobAsyncClientBase client, AzureLocation location, AzureStorageStats stats, AzureCalls calls)
     {
         return Futures.transform(
-                AzureFailures.call("discard", location, maxTries, () -> client.deleteIfExistsWithResponse(DeleteSnapshotsOptionType.INCLUDE, null)),
+                calls.call("discard", location, () -> client.deleteIfExistsWithResponse(DeleteSnapshotsOptionType.INCLUDE, null)),
                 response -> {
                     if (Boolean.TRUE.equals(response.getValue())) {
                         stats.getDeletedBlobs().update(1);
