@@ -52,7 +52,10 @@ public final class FaultScenarios
     public static final FaultScenario RESETS = scenario("resets", "5% of requests reset before the answer, 5% of uploads reset half-way through the body", List.of(
             Rule.of(WRITE, 0.05, new HttpFault.ResetDuringRequest(0.5)),
             Rule.any(0.05, new HttpFault.Reset())));
-    public static final FaultScenario EMPTY_ANSWERS = scenario("empty-answers", "5% of requests answered by closing the connection", List.of(Rule.any(0.05, new HttpFault.CloseWithoutResponse())));
+    // the first write too: 5% of the thirty-odd requests of a small cycle may draw none
+    public static final FaultScenario EMPTY_ANSWERS = scenario("empty-answers", "the first write and 5% of all requests answered by closing the connection", List.of(
+            Rule.first(WRITE, 1, new HttpFault.CloseWithoutResponse()),
+            Rule.any(0.05, new HttpFault.CloseWithoutResponse())));
     public static final FaultScenario TRUNCATED_BODIES = scenario("truncated-bodies", "10% of reads cut off mid-body; 10% of reads and 20% of listings well-framed but short", List.of(
             Rule.of(READ, 0.10, new HttpFault.TruncateResponse(0.5)),
             Rule.of(READ, 0.10, new HttpFault.ShortBody(0.5)),
