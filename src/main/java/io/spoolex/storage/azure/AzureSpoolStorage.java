@@ -53,10 +53,12 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import static com.google.common.collect.ImmutableList.toImmutableList;
 import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
@@ -262,7 +264,41 @@ public class AzureSpoolStorage
 
     private Mono<Void> deleteBatch(AzureLocation directory, List<String> names)
     {
+        return deleteBatch(directory, new PendingDeletes(names));
+    }
+
+    /**
+     * The blobs of a batch delete not yet deleted: a retry of the batch sends only these (the SDK logs every blob
+     * answered 404 as an error, so resending the deleted ones would log a line per blob).
+     */
+    private static final class PendingDeletes
+    {
+        @GuardedBy("this")
+        private final Set<String> names;
+
+        PendingDeletes(List<String> names)
+        {
+            this.names = new LinkedHashSet<>(names);
+        }
+
+        synchronized List<String> names()
+        {
+            return ImmutableList.copyOf(names);
+        }
+
+        synchronized void done(String name)
+        {
+            names.remove(name);
+        }
+    }
+
+    private Mono<Void> deleteBatch(AzureLocation directory, PendingDeletes pending)
+    {
         return Mono.defer(() -> {
+            List<String> names = pending.names();
+            if (names.isEmpty()) {
+                return Mono.empty();
+            }
             BlobBatchAsyncClient batchClient = clients.batch();
             BlobBatch batch = batchClient.getBlobBatch();
             List<Response<Void>> responses = new ArrayList<>(names.size());
@@ -272,21 +308,26 @@ public class AzureSpoolStorage
             // each blob's answer is looked at on its own: one that is already gone is deleted all the same
             return batchClient.submitBatchWithResponse(batch, false).then(Mono.defer(() -> {
                 int deleted = 0;
+                BlobStorageException refused = null;
                 for (int i = 0; i < responses.size(); i++) {
                     try {
                         responses.get(i).getStatusCode();
                         deleted++;
+                        pending.done(names.get(i));
                     }
                     catch (BlobStorageException e) {
-                        if (!AzureFailures.isMissing(e)) {
+                        if (AzureFailures.isMissing(e)) {
+                            pending.done(names.get(i));
+                        }
+                        else if (refused == null) {
                             // Azure's own answer for the blob (throttled, say), for the retry to judge: the next
                             // attempt deletes what is still there
-                            return Mono.error(e);
+                            refused = e;
                         }
                     }
                 }
                 stats.getDeletedBlobs().update(deleted);
-                return Mono.empty();
+                return refused == null ? Mono.empty() : Mono.error(refused);
             }));
         });
     }
@@ -371,7 +412,10 @@ public class AzureSpoolStorage
             // it deleted the first time count as deleted (gone) the second
             work.add(asVoid(AsyncSemaphore.processAll(
                     Lists.partition(names, BATCH_MAX_BLOBS),
-                    batch -> calls.call("delete", location, () -> deleteBatch(location, batch)),
+                    batch -> {
+                        PendingDeletes pending = new PendingDeletes(batch);
+                        return calls.call("delete", location, () -> deleteBatch(location, pending));
+                    },
                     BATCH_PARALLELISM,
                     directExecutor())));
         });
