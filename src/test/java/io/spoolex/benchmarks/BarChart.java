@@ -13,31 +13,47 @@
  */
 package io.spoolex.benchmarks;
 
-import javax.imageio.ImageIO;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.AxisLocation;
+import org.jfree.chart.axis.CategoryAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.labels.ItemLabelAnchor;
+import org.jfree.chart.labels.ItemLabelPosition;
+import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.chart.title.TextTitle;
+import org.jfree.chart.ui.Layer;
+import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.TextAnchor;
+import org.jfree.data.category.DefaultCategoryDataset;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.DecimalFormat;
 import java.util.List;
 
 import static java.util.Objects.requireNonNull;
 
 /**
- * A small horizontal bar chart written as PNG with Java2D (no extra dependency), for benchmark ratios: one group of
- * bars per row label, an optional reference line (1.0 for ratios, or a target).
+ * Benchmark ratios as a horizontal bar chart in PNG, drawn by JFreeChart: one group of bars per row label, the value
+ * printed at each bar's end, and dashed lines at parity and at the targets.
  */
 public final class BarChart
 {
     private static final Color[] PALETTE = {
             new Color(0x1F77B4), new Color(0xFF7F0E), new Color(0x2CA02C), new Color(0xD62728), new Color(0x9467BD), new Color(0x8C564B),
     };
+    private static final int WIDTH = 1100;
 
     public record Bar(String series, double value) {}
 
@@ -53,83 +69,67 @@ public final class BarChart
     private BarChart() {}
 
     /**
-     * @param referenceLines x values to mark with a dashed line and their own label (e.g. 1.0 = parity, 1.5 = target)
+     * @param axisLabel the value axis' label, with the unit and which direction is better
+     * @param referenceLines values to mark with a dashed line and their own label (e.g. 1.0 = parity, 1.5 = target)
      */
     public static void write(Path file, String title, String axisLabel, List<Group> groups, List<Double> referenceLines)
     {
-        List<String> series = groups.stream().flatMap(group -> group.bars().stream()).map(Bar::series).distinct().toList();
-        int barHeight = 16;
-        int groupGap = 12;
-        int left = 230;
-        int right = 90;
-        int top = 60;
-        int plotWidth = 620;
-        int rows = groups.stream().mapToInt(group -> group.bars().size()).sum();
-        int height = top + rows * barHeight + groups.size() * groupGap + 70 + 18 * series.size();
-        int width = left + plotWidth + right;
-        double max = Math.max(
-                groups.stream().flatMap(group -> group.bars().stream()).mapToDouble(Bar::value).max().orElse(1),
-                referenceLines.stream().mapToDouble(Double::doubleValue).max().orElse(0)) * 1.1;
-
-        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        Graphics2D graphics = image.createGraphics();
-        try {
-            graphics.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            graphics.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            graphics.setColor(Color.WHITE);
-            graphics.fillRect(0, 0, width, height);
-            graphics.setColor(Color.BLACK);
-            graphics.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-            graphics.drawString(title, 12, 26);
-            graphics.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-            graphics.drawString(axisLabel, left, 46);
-
-            int y = top;
-            for (Group group : groups) {
-                graphics.setColor(Color.BLACK);
-                graphics.drawString(group.label(), 12, y + barHeight - 3);
-                for (Bar bar : group.bars()) {
-                    int barWidth = (int) Math.round(bar.value() / max * plotWidth);
-                    graphics.setColor(PALETTE[series.indexOf(bar.series()) % PALETTE.length]);
-                    graphics.fillRect(left, y + 2, Math.max(barWidth, 1), barHeight - 4);
-                    graphics.setColor(Color.DARK_GRAY);
-                    graphics.drawString(format(bar.value()), left + barWidth + 5, y + barHeight - 4);
-                    y += barHeight;
-                }
-                y += groupGap;
-            }
-            int plotBottom = y;
-            graphics.setColor(Color.GRAY);
-            graphics.drawLine(left, top - 4, left, plotBottom);
-            graphics.setStroke(new BasicStroke(1, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10, new float[] {5, 4}, 0));
-            for (double reference : referenceLines) {
-                int x = left + (int) Math.round(reference / max * plotWidth);
-                graphics.drawLine(x, top - 4, x, plotBottom);
-                graphics.drawString(format(reference), x - 10, plotBottom + 14);
-            }
-            graphics.setStroke(new BasicStroke());
-            int legendY = plotBottom + 34;
-            for (int i = 0; i < series.size(); i++) {
-                graphics.setColor(PALETTE[i % PALETTE.length]);
-                graphics.fillRect(left, legendY + i * 18 - 10, 12, 12);
-                graphics.setColor(Color.BLACK);
-                graphics.drawString(series.get(i), left + 18, legendY + i * 18);
+        DefaultCategoryDataset dataset = new DefaultCategoryDataset();
+        double maximum = 0;
+        for (Group group : groups) {
+            for (Bar bar : group.bars()) {
+                dataset.addValue(bar.value(), bar.series(), group.label());
+                maximum = Math.max(maximum, bar.value());
             }
         }
-        finally {
-            graphics.dispose();
+        for (double line : referenceLines) {
+            maximum = Math.max(maximum, line);
         }
+
+        NumberAxis valueAxis = new NumberAxis(axisLabel);
+        valueAxis.setRange(0, maximum * 1.15);
+        valueAxis.setNumberFormatOverride(new DecimalFormat("0.0#"));
+        CategoryAxis categoryAxis = new CategoryAxis();
+        categoryAxis.setCategoryMargin(0.25);
+
+        BarRenderer renderer = new BarRenderer();
+        renderer.setBarPainter(new StandardBarPainter());
+        renderer.setShadowVisible(false);
+        renderer.setItemMargin(0.05);
+        renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("0.00")));
+        renderer.setDefaultItemLabelsVisible(true);
+        renderer.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        // the value just past the end of its bar (horizontal bars: to the right)
+        renderer.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
+        for (int series = 0; series < dataset.getRowCount(); series++) {
+            renderer.setSeriesPaint(series, PALETTE[series % PALETTE.length]);
+        }
+
+        CategoryPlot plot = new CategoryPlot(dataset, categoryAxis, valueAxis, renderer);
+        plot.setOrientation(PlotOrientation.HORIZONTAL);
+        plot.setRangeAxisLocation(AxisLocation.BOTTOM_OR_LEFT);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(new Color(0xDDDDDD));
+        plot.setRangeGridlinesVisible(true);
+        for (double line : referenceLines) {
+            ValueMarker marker = new ValueMarker(line, Color.DARK_GRAY, new BasicStroke(1.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10, new float[] {6, 4}, 0));
+            marker.setLabel(line == 1.0 ? "parity" : "target %s".formatted(new DecimalFormat("0.0#").format(line)));
+            marker.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+            marker.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
+            marker.setLabelTextAnchor(TextAnchor.TOP_LEFT);
+            plot.addRangeMarker(marker, Layer.FOREGROUND);
+        }
+
+        JFreeChart chart = new JFreeChart(null, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        chart.addSubtitle(new TextTitle(title, new Font(Font.SANS_SERIF, Font.BOLD, 14)));
+        chart.setBackgroundPaint(Color.WHITE);
+        int height = 120 + groups.size() * (30 + 22 * Math.max(1, dataset.getRowCount()));
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
-            ImageIO.write(image, "png", file.toFile());
+            ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, height);
         }
         catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UncheckedIOException("Cannot write chart " + file, e);
         }
-    }
-
-    private static String format(double value)
-    {
-        return value >= 100 ? "%.0f".formatted(value) : "%.2f".formatted(value);
     }
 }

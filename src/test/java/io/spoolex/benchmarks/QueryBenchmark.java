@@ -16,6 +16,7 @@ package io.spoolex.benchmarks;
 import com.google.errorprone.annotations.FormatMethod;
 import com.google.errorprone.annotations.FormatString;
 import com.sun.management.OperatingSystemMXBean;
+import io.spoolex.benchmarks.ComparedPlugins.ComparedPlugin;
 import io.spoolex.trino.QueryTasks;
 import io.spoolex.trino.SpoolexQueryRunner;
 import io.spoolex.trino.SpoolexQueryRunner.SpoolexCounters;
@@ -63,6 +64,8 @@ import static java.util.Objects.requireNonNull;
  * <li>C: {@code retry_policy=NONE}: the cluster of A with the session's retry policy switched off. Nothing is spooled;
  * stages stream to each other over HTTP, uncompressed, which is Trino's own default for a cluster without retries.</li>
  * </ul>
+ * Both exchange plugins are installed from their plugin folders, each in a plugin class loader of its own as a Trino
+ * server installs them ({@link ComparedPlugins}), never from this class path.
  * Both clusters stay up in this JVM. After a warm-up of every configuration, each round runs every query once in each
  * configuration, the order of the configurations rotating from query to query and round to round, so that neither
  * ordering nor a slow phase of the machine favours one. Every run's rows must equal the first run's rows.
@@ -71,7 +74,6 @@ import static java.util.Objects.requireNonNull;
  */
 public final class QueryBenchmark
 {
-    private static final String TRINO_PLUGIN_CLASS = "io.trino.plugin.exchange.filesystem.FileSystemExchangePlugin";
     private static final String SCHEMA = "sf1";
     private static final String MEMORY_PLUGIN_CLASS = "io.trino.plugin.memory.MemoryPlugin";
     private static final List<String> TPCH_TABLES = List.of("region", "nation", "supplier", "customer", "part", "partsupp", "orders", "lineitem");
@@ -390,6 +392,7 @@ public final class QueryBenchmark
                 say("Starting cluster 1: Spoolex, engine exchange compression and encryption off, spool %s", spoolexSpool);
                 SpoolexQueryRunner.Builder builder = SpoolexQueryRunner.builder(spoolexSpool.toString())
                         .withoutTestSettings()
+                        .withExchangePlugin(ComparedPlugin.SPOOLEX_FILESYSTEM.load().plugin())
                         .withServerProperty("exchange.compression-codec", "NONE")
                         .withServerProperty("external-exchange-encryption-enabled", "false");
                 clusterSettings.forEach(builder::withServerProperty);
@@ -404,7 +407,7 @@ public final class QueryBenchmark
                 say("Starting cluster 2: Trino's filesystem exchange manager, engine FTE defaults (LZ4, encryption), spool %s", trinoSpool);
                 SpoolexQueryRunner.Builder builder = SpoolexQueryRunner.builder(trinoSpool.toString())
                         .withoutTestSettings()
-                        .withExchangePlugin(trinoExchangePlugin());
+                        .withExchangePlugin(ComparedPlugin.TRINO_FILESYSTEM.load().plugin());
                 clusterSettings.forEach(builder::withServerProperty);
                 DistributedQueryRunner trinoRunner = builder.build();
                 started.add(trinoRunner);
@@ -525,11 +528,11 @@ public final class QueryBenchmark
                 // a hang fails the benchmark instead of stalling it (these queries take seconds)
                 .setSystemProperty("query_max_run_time", "5m")
                 .build();
-        SpoolexCounters before = configuration == Configuration.A ? SpoolexQueryRunner.clusterCounters(runner) : SpoolexCounters.ZERO;
+        SpoolexCounters before = configuration == Configuration.A ? SpoolexQueryRunner.clusterCountersOfIsolatedPlugin(runner) : SpoolexCounters.ZERO;
         long start = System.nanoTime();
         MaterializedResultWithPlan result = runner.executeWithPlan(session, query.sql());
         double seconds = (System.nanoTime() - start) / 1e9;
-        SpoolexCounters spooled = configuration == Configuration.A ? SpoolexQueryRunner.clusterCounters(runner).minus(before) : SpoolexCounters.ZERO;
+        SpoolexCounters spooled = configuration == Configuration.A ? SpoolexQueryRunner.clusterCountersOfIsolatedPlugin(runner).minus(before) : SpoolexCounters.ZERO;
         List<String> failedTasks = QueryTasks.of(runner, result.queryId()).failed().stream().map(QueryTasks.Attempt::failure).toList();
 
         MaterializedResult rows = result.result();
@@ -555,13 +558,6 @@ public final class QueryBenchmark
                 run.failedTasks().size(),
                 run.failedTasks().size() == 1 ? "" : "s",
                 run.onlyHitKnownEngineRace() ? "Trino's own race trinodb/trino#30427" : run.failedTasks().getFirst());
-    }
-
-    private static Plugin trinoExchangePlugin()
-            throws ReflectiveOperationException
-    {
-        // on the classpath only with the bench profile: the regular build never compiles against it
-        return (Plugin) Class.forName(TRINO_PLUGIN_CLASS).getConstructor().newInstance();
     }
 
     private static long heapUsedAfterGc()

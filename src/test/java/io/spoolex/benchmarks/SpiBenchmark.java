@@ -17,12 +17,11 @@ import com.google.common.collect.ImmutableList;
 import com.google.common.io.MoreFiles;
 import com.sun.management.OperatingSystemMXBean;
 import io.airlift.slice.Slice;
+import io.airlift.slice.XxHash64;
 import io.airlift.units.DataSize;
-import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.api.trace.Tracer;
+import io.spoolex.benchmarks.ComparedPlugins.ComparedPlugin;
 import io.spoolex.exchange.ExchangeTestKit;
-import io.spoolex.exchange.SpoolexSink;
-import io.spoolex.storage.s3.S3ProxyServer;
+import io.spoolex.plugin.PluginArchive.LoadedPlugin;
 import io.trino.execution.buffer.CompressionCodec;
 import io.trino.execution.buffer.PageDeserializer;
 import io.trino.execution.buffer.PageSerializer;
@@ -31,13 +30,10 @@ import io.trino.execution.buffer.PagesSerdes;
 import io.trino.plugin.tpch.DecimalTypeMapping;
 import io.trino.plugin.tpch.TpchRecordSet;
 import io.trino.spi.Page;
-import io.trino.spi.Plugin;
 import io.trino.spi.connector.RecordPageSource;
 import io.trino.spi.connector.SourcePage;
 import io.trino.spi.exchange.Exchange;
 import io.trino.spi.exchange.ExchangeManager;
-import io.trino.spi.exchange.ExchangeManagerContext;
-import io.trino.spi.exchange.ExchangeManagerFactory;
 import io.trino.spi.exchange.ExchangeSink;
 import io.trino.spi.exchange.ExchangeSinkHandle;
 import io.trino.spi.exchange.ExchangeSource;
@@ -45,86 +41,78 @@ import io.trino.spi.exchange.ExchangeSourceHandle;
 import io.trino.spi.exchange.ExchangeSourceOutputSelector;
 import io.trino.spi.predicate.TupleDomain;
 import io.trino.tpch.TpchTable;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.async.AsyncRequestBody;
-import software.amazon.awssdk.core.async.AsyncResponseTransformer;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3AsyncClient;
-import software.amazon.awssdk.services.s3.S3Client;
 
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
-import static com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE;
 import static io.spoolex.exchange.ExchangeTestKit.await;
 import static io.trino.metadata.InternalBlockEncodingSerde.TESTING_BLOCK_ENCODING_SERDE;
-import static java.nio.file.StandardOpenOption.CREATE_NEW;
-import static java.nio.file.StandardOpenOption.READ;
-import static java.nio.file.StandardOpenOption.WRITE;
 
 /**
- * Exchange throughput through the SPI alone, as the engine drives it: K sinks (tasks) each write TPC-H lineitem pages
- * serialized by Trino's own page serializer to P output partitions, then sources read every partition back through
- * the source handles and a final output selector and deserialize the pages. The serializer runs inside the timed
- * loops. Configurations, in one run, interleaved:
+ * Exchange throughput through the SPI alone, as the engine drives it: K sinks (tasks) each write to P output
+ * partitions, then sources read every partition back through the source handles and a final output selector. Both
+ * plugins are loaded from plugin folders in class loaders of their own, as a Trino server loads them
+ * ({@link ComparedPlugins}): Spoolex from its built archive, Trino's from its jars on Maven Central. Two workloads:
+ * <ul>
+ * <li>{@code pages} (default): TPC-H lineitem pages serialized by Trino's own page serializer inside the timed loops,
+ * deserialized after every read, with the engine's codec as each configuration runs it;</li>
+ * <li>{@code raw}: the same serialized bytes prepared before the clock starts and handed to every configuration
+ * alike, reads only checked (length and hash): what the plugin itself costs, whatever the engine did to the bytes.</li>
+ * </ul>
+ * Configurations, in one run, interleaved:
  * <ul>
  * <li>{@code spoolex}: the engine's exchange codec off, Spoolex's LZ4 and AES-256-GCM on (the recommended setup);</li>
  * <li>{@code spoolex-plain}: the engine's codec off and Spoolex's off too;</li>
- * <li>{@code trino}: Trino 483's own filesystem exchange manager with the engine's FTE defaults (LZ4 + AES in the
- * serializer);</li>
- * <li>{@code baseline}: the same number of bytes written and read with plain FileChannel calls (local) or plain
- * PutObject/GetObject (S3) by K threads: what the storage gives without any exchange on top.</li>
+ * <li>{@code trino}: Trino's own exchange manager for the storage (filesystem 483; hdfs from the 476 server) with
+ * the engine's FTE defaults (LZ4 + AES in the serializer; in the raw workload it gets the same bytes as the others);</li>
+ * <li>{@code baseline}: the same number of bytes written and read with the storage's plain client by K threads.</li>
  * </ul>
  * Throughput is MB/s of page bytes as the engine's uncompressed serializer produces them. Every measurement runs in
  * a JVM of its own ({@code --warmups} untimed passes, 2 by default, then the measured pass), rounds rotating the order
- * of the configurations;
- * {@code --fork false} runs everything in this JVM instead. Run with
- * {@code bin/bench spi [--storage local|s3] [--data-size 2GB] [--sinks 4] [--partitions 50] [--rounds 3] [--warmups 2] [--fork true]}.
- * Each phase also reports its CPU time: this JVM's, and on S3 the S3Proxy process's, which shares the cores.
+ * of the configurations; {@code --fork false} runs everything in this JVM instead. Ratios are reported per round (the
+ * configurations of a round ran next to each other) and as ratios of medians. Run with
+ * {@code bin/bench spi [--storage local|s3|azure|hdfs] [--workload pages|raw] [--data-size 2GB] [--sinks 4]
+ * [--partitions 50] [--rounds 3] [--warmups 2] [--fork true]}.
+ * Each phase also reports its CPU time: this JVM's, and the storage server's process where it has one (S3Proxy,
+ * Azurite; the HDFS minicluster runs in this JVM).
  */
 public final class SpiBenchmark
 {
-    private static final String TRINO_PLUGIN = "io.trino.plugin.exchange.filesystem.FileSystemExchangePlugin";
     private static final long MAX_PAGE_BYTES = 1024 * 1024;
     private static final long PARTITIONING_BUFFER_BYTES = 32 * 1024 * 1024;
-    private static final int BASELINE_IO_BYTES = 1024 * 1024;
     private static final String RESULT_PREFIX = "SPI-BENCHMARK-RESULT";
 
     private final Options options;
-    private List<Page> pages;
-    private long[] pageBytes;
     private final Path workDirectory;
-    private S3ProxyServer s3Proxy;
+    private final Map<ComparedPlugin, LoadedPlugin> plugins = new EnumMap<>(ComparedPlugin.class);
+    private List<Page> pages;
+    private List<Slice> serializedPages;
+    private long[] pageBytes;
+    private BenchmarkStorage storage;
 
-    private record Options(String storage, long dataBytes, int sinks, int partitions, int rounds, Path workDirectory, List<String> configurations, int warmups, boolean fork, Optional<String> child, List<String> arguments)
+    private record Options(String storage, String workload, long dataBytes, int sinks, int partitions, int rounds, Path workDirectory, List<String> configurations, int warmups, boolean fork, Optional<String> child, List<String> arguments)
     {
         static Options parse(String[] args)
         {
@@ -136,13 +124,20 @@ public final class SpiBenchmark
                 values.put(args[i].substring(2), args[i + 1]);
             }
             String storage = values.getOrDefault("storage", "local");
-            if (!storage.equals("local") && !storage.equals("s3")) {
-                throw new IllegalArgumentException("--storage must be local or s3");
+            String defaultSize = switch (storage) {
+                case "local" -> "2GB";
+                case "s3", "hdfs" -> "1GB";
+                case "azure" -> "512MB";
+                default -> throw new IllegalArgumentException("--storage must be local, s3, azure or hdfs");
+            };
+            String workload = values.getOrDefault("workload", "pages");
+            if (!workload.equals("pages") && !workload.equals("raw")) {
+                throw new IllegalArgumentException("--workload must be pages or raw");
             }
-            long dataBytes = DataSize.valueOf(values.getOrDefault("data-size", storage.equals("local") ? "2GB" : "1GB")).toBytes();
             return new Options(
                     storage,
-                    dataBytes,
+                    workload,
+                    DataSize.valueOf(values.getOrDefault("data-size", defaultSize)).toBytes(),
                     Integer.parseInt(values.getOrDefault("sinks", "4")),
                     Integer.parseInt(values.getOrDefault("partitions", "50")),
                     Integer.parseInt(values.getOrDefault("rounds", "3")),
@@ -153,14 +148,29 @@ public final class SpiBenchmark
                     Optional.ofNullable(values.get("child")),
                     List.of(args));
         }
+
+        boolean raw()
+        {
+            return workload.equals("raw");
+        }
     }
 
-    private record Configuration(String name, String description, CompressionCodec engineCodec, boolean engineEncryption) {}
-
-    private record Result(String configuration, double writeSeconds, double readSeconds, CpuTime writeCpu, CpuTime readCpu, long storageBytes, long peakSinkMemory, long sinkMemoryPool, long positions) {}
+    private record Configuration(String name, String description, Optional<ComparedPlugin> plugin, CompressionCodec engineCodec, boolean engineEncryption, Map<String, String> properties) {}
 
     /**
-     * CPU seconds of this JVM (client) and of the S3Proxy process (store; 0 on local disk, where the kernel's work is the client's).
+     * One measured pass. {@code units} is rows (pages workload) or bytes (raw), {@code checksum} the sum of the read
+     * slices' hashes (raw) — both must equal what was written.
+     */
+    private record Result(String configuration, double writeSeconds, double readSeconds, CpuTime writeCpu, CpuTime readCpu, long storageBytes, long peakSinkMemory, long sinkMemoryPool, long units)
+    {
+        double seconds()
+        {
+            return writeSeconds + readSeconds;
+        }
+    }
+
+    /**
+     * CPU seconds of this JVM (client) and of the storage server's process (store; 0 where it has none).
      */
     private record CpuTime(double client, double store)
     {
@@ -189,7 +199,8 @@ public final class SpiBenchmark
         System.out.printf("Generating TPC-H lineitem pages...%n");
         this.pages = generatePages(options.partitions());
         PageSerializer serializer = serdeFactory(CompressionCodec.NONE).createSerializer(Optional.empty());
-        this.pageBytes = pages.stream().mapToLong(page -> serializer.serialize(page).length()).toArray();
+        this.serializedPages = pages.stream().map(serializer::serialize).map(Slice::copy).toList();
+        this.pageBytes = serializedPages.stream().mapToLong(Slice::length).toArray();
         long distinct = Arrays.stream(pageBytes).sum();
         System.out.printf(
                 "%s distinct pages, %s serialized (cycled up to %s per configuration), average page %s%n",
@@ -226,17 +237,32 @@ public final class SpiBenchmark
         return pages.build();
     }
 
+    private List<Configuration> configurations()
+    {
+        boolean hdfs = options.storage().equals("hdfs");
+        ComparedPlugin spoolex = hdfs ? ComparedPlugin.SPOOLEX_HDFS : ComparedPlugin.SPOOLEX_FILESYSTEM;
+        ComparedPlugin trino = hdfs ? ComparedPlugin.TRINO_HDFS : ComparedPlugin.TRINO_FILESYSTEM;
+        String trinoCodec = options.raw() ? "the same bytes (engine codec outside the plugin, not in the loop)" : "engine LZ4 + AES (FTE defaults)";
+        return Stream.of(
+                        new Configuration("spoolex", "%s, its LZ4 + AES-256-GCM on, engine codec off".formatted(spoolex.description()), Optional.of(spoolex), CompressionCodec.NONE, false, Map.of()),
+                        new Configuration(
+                                "spoolex-plain",
+                                "%s, its codec off, engine codec off".formatted(spoolex.description()),
+                                Optional.of(spoolex),
+                                CompressionCodec.NONE,
+                                false,
+                                Map.of("exchange.encryption-enabled", "false", "exchange.spool-compression-codec", "NONE")),
+                        new Configuration("trino", "%s, %s".formatted(trino.description(), trinoCodec), Optional.of(trino), CompressionCodec.LZ4, true, Map.of()),
+                        new Configuration("baseline", "the storage's plain client, no exchange", Optional.empty(), CompressionCodec.NONE, false, Map.of()))
+                .filter(configuration -> options.configurations().contains(configuration.name()))
+                .toList();
+    }
+
     private void run()
             throws Exception
     {
         MoreFiles.createParentDirectories(workDirectory.resolve("x"));
-        List<Configuration> configurations = Stream.of(
-                        new Configuration("spoolex", "Spoolex, its LZ4 + AES-256-GCM on, engine codec off", CompressionCodec.NONE, false),
-                        new Configuration("spoolex-plain", "Spoolex, its codec off, engine codec off", CompressionCodec.NONE, false),
-                        new Configuration("trino", "Trino 483 filesystem exchange, engine LZ4 + AES (FTE defaults)", CompressionCodec.LZ4, true),
-                        new Configuration("baseline", options.storage().equals("local") ? "FileChannel write/read, K threads" : "PutObject/GetObject, same client settings", CompressionCodec.NONE, false))
-                .filter(configuration -> options.configurations().contains(configuration.name()))
-                .toList();
+        List<Configuration> configurations = configurations();
         if (options.child().isPresent()) {
             Configuration configuration = configurations.stream()
                     .filter(candidate -> candidate.name().equals(options.child().orElseThrow()))
@@ -245,18 +271,17 @@ public final class SpiBenchmark
             runChild(configuration);
             return;
         }
-        printMachine();
+        printMachine(configurations);
         if (options.fork()) {
             report(configurations, measureRounds(configurations, this::runForked));
             return;
         }
         generatePages();
-        startStorage();
+        storage = BenchmarkStorage.start(options.storage(), workDirectory);
         try {
             // untimed passes of each configuration, so the JIT has compiled the serializer and codecs for all
             for (int warmup = 0; warmup < options.warmups(); warmup++) {
                 for (Configuration configuration : configurations) {
-                    System.out.printf("warm-up %s%n", configuration.name());
                     Result result = runOnce(configuration);
                     System.out.printf(Locale.ENGLISH, "warm-up %-14s write %6.2fs  read %6.2fs%n", configuration.name(), result.writeSeconds(), result.readSeconds());
                 }
@@ -264,9 +289,7 @@ public final class SpiBenchmark
             report(configurations, measureRounds(configurations, this::runOnce));
         }
         finally {
-            if (s3Proxy != null) {
-                s3Proxy.close();
-            }
+            storage.close();
         }
     }
 
@@ -277,7 +300,8 @@ public final class SpiBenchmark
     }
 
     /**
-     * The measured rounds: every configuration once per round, the order rotating so none always runs first or after the same neighbour.
+     * The measured rounds: every configuration once per round, the order rotating so none always runs first or after
+     * the same neighbour. Each configuration's list holds its results in round order.
      */
     private Map<String, List<Result>> measureRounds(List<Configuration> configurations, Measurement measurement)
             throws Exception
@@ -294,22 +318,10 @@ public final class SpiBenchmark
         return results;
     }
 
-    private void startStorage()
-    {
-        if (options.storage().equals("s3")) {
-            s3Proxy = S3ProxyServer.start();
-            try (S3Client client = s3Proxy.createClient()) {
-                for (String bucket : List.of("bench-one", "bench-two", "bench-baseline")) {
-                    client.createBucket(request -> request.bucket(bucket));
-                }
-            }
-        }
-    }
-
     private Result runOnce(Configuration configuration)
             throws Exception
     {
-        return configuration.name().equals("baseline") ? runBaseline() : runExchange(configuration);
+        return configuration.plugin().isEmpty() ? runBaseline() : runExchange(configuration);
     }
 
     private void printRound(int round, Result result)
@@ -330,11 +342,16 @@ public final class SpiBenchmark
                 DataSize.succinctBytes(result.sinkMemoryPool()));
     }
 
+    private boolean storeHasProcess()
+    {
+        return options.storage().equals("s3") || options.storage().equals("azure");
+    }
+
     private String cpu(CpuTime time)
     {
-        return options.storage().equals("local")
-                ? String.format(Locale.ENGLISH, "%.1fs", time.client())
-                : String.format(Locale.ENGLISH, "%.1fs + store %.1fs", time.client(), time.store());
+        return storeHasProcess()
+                ? String.format(Locale.ENGLISH, "%.1fs + store %.1fs", time.client(), time.store())
+                : String.format(Locale.ENGLISH, "%.1fs", time.client());
     }
 
     /**
@@ -346,7 +363,7 @@ public final class SpiBenchmark
             throws Exception
     {
         generatePages();
-        startStorage();
+        storage = BenchmarkStorage.start(options.storage(), workDirectory);
         try {
             for (int pass = 0; pass < options.warmups(); pass++) {
                 Result warmup = runOnce(configuration);
@@ -367,12 +384,10 @@ public final class SpiBenchmark
                     result.storageBytes(),
                     result.peakSinkMemory(),
                     result.sinkMemoryPool(),
-                    result.positions());
+                    result.units());
         }
         finally {
-            if (s3Proxy != null) {
-                s3Proxy.close();
-            }
+            storage.close();
         }
     }
 
@@ -421,11 +436,22 @@ public final class SpiBenchmark
         return result;
     }
 
+    private ExchangeManager createManager(Configuration configuration)
+    {
+        ComparedPlugin plugin = configuration.plugin().orElseThrow();
+        LoadedPlugin loaded = plugins.computeIfAbsent(plugin, ComparedPlugin::load);
+        Map<String, String> properties = new HashMap<>(storage.spoolProperties());
+        properties.put("exchange.max-output-partition-count", Integer.toString(Math.max(50, options.partitions())));
+        properties.putAll(configuration.properties());
+        return ComparedPlugins.createExchangeManager(loaded, storage.factoryName(), properties);
+    }
+
     private Result runExchange(Configuration configuration)
             throws Exception
     {
-        ExchangeManager manager = createManager(configuration.name());
+        ExchangeManager manager = createManager(configuration);
         try {
+            boolean raw = options.raw();
             Optional<SecretKey> engineKey = configuration.engineEncryption() ? Optional.of(engineKey()) : Optional.empty();
             PagesSerdeFactory serde = serdeFactory(configuration.engineCodec());
             Exchange exchange = ExchangeTestKit.createExchange(manager, options.partitions(), false);
@@ -435,7 +461,7 @@ public final class SpiBenchmark
             }
             exchange.noMoreSinks();
 
-            // write: one thread per sink, the serializer in the loop
+            // write: one thread per sink, the serializer in the loop (pages workload)
             long start = System.nanoTime();
             CpuTime cpuStart = cpuTime();
             ExecutorService executor = Executors.newFixedThreadPool(options.sinks());
@@ -444,7 +470,8 @@ public final class SpiBenchmark
                 sinks.add(ExchangeTestKit.createSink(manager, exchange, handle, 0));
             }
             AtomicLong peakMemory = new AtomicLong();
-            AtomicLong writtenPositions = new AtomicLong();
+            AtomicLong writtenUnits = new AtomicLong();
+            AtomicLong writtenChecksum = new AtomicLong();
             Thread sampler = Thread.ofPlatform().daemon().start(() -> sampleMemory(sinks, peakMemory));
             List<Future<?>> writers = new ArrayList<>();
             for (int task = 0; task < options.sinks(); task++) {
@@ -453,16 +480,23 @@ public final class SpiBenchmark
                     PageSerializer serializer = serde.createSerializer(engineKey);
                     ExchangeSink sink = sinks.get(sinkIndex);
                     long bytes = 0;
+                    long checksum = 0;
                     long share = options.dataBytes() / options.sinks();
                     for (int i = sinkIndex; bytes < share; i += options.sinks()) {
                         int pageIndex = i % pages.size();
-                        Page page = pages.get(pageIndex);
-                        Slice serialized = serializer.serialize(page);
+                        Slice serialized = raw ? serializedPages.get(pageIndex) : serializer.serialize(pages.get(pageIndex));
                         await(sink.isBlocked());
                         sink.add(i % options.partitions(), serialized);
                         bytes += pageBytes[pageIndex];
-                        writtenPositions.addAndGet(page.getPositionCount());
+                        if (raw) {
+                            checksum += XxHash64.hash(serializedPages.get(pageIndex));
+                            writtenUnits.addAndGet(pageBytes[pageIndex]);
+                        }
+                        else {
+                            writtenUnits.addAndGet(pages.get(pageIndex).getPositionCount());
+                        }
                     }
+                    writtenChecksum.addAndGet(checksum);
                     await(sink.finish());
                     return null;
                 }));
@@ -478,12 +512,11 @@ public final class SpiBenchmark
             syncToDisk();
             double writeSeconds = (System.nanoTime() - start) / 1e9;
             CpuTime writeCpu = cpuTime().since(cpuStart);
-            long storageBytes = storedBytes();
-            long pool = sinks.getFirst() instanceof SpoolexSink spoolexSink ? spoolexSink.getMemoryBudget() : trinoSinkPool();
-            if (sinks.getFirst() instanceof SpoolexSink) {
-                for (ExchangeSink sink : sinks) {
-                    peakMemory.accumulateAndGet(((SpoolexSink) sink).getPeakMemoryUsage(), Math::max);
-                }
+            long storageBytes = storage.storedBytes();
+            // Spoolex's sinks report their pool and peak; the classes live in the plugin's class loader
+            long pool = ComparedPlugins.callLong(sinks.getFirst(), "getMemoryBudget").orElseGet(() -> storage.trinoSinkPool(options.partitions()));
+            for (ExchangeSink sink : sinks) {
+                peakMemory.accumulateAndGet(ComparedPlugins.callLong(sink, "getPeakMemoryUsage").orElse(0), Math::max);
             }
 
             dropCaches();
@@ -492,7 +525,8 @@ public final class SpiBenchmark
             Map<Integer, List<ExchangeSourceHandle>> byPartition = new HashMap<>();
             handles.forEach(handle -> byPartition.computeIfAbsent(handle.getPartitionId(), _ -> new ArrayList<>()).add(handle));
             ExchangeSourceOutputSelector selector = ExchangeTestKit.finalSelector(exchange.getId(), allAttemptsZero(), options.sinks());
-            AtomicLong readPositions = new AtomicLong();
+            AtomicLong readUnits = new AtomicLong();
+            AtomicLong readChecksum = new AtomicLong();
             start = System.nanoTime();
             cpuStart = cpuTime();
             profiler("start,event=cpu,interval=1ms,threads");
@@ -509,7 +543,15 @@ public final class SpiBenchmark
                             source.addSourceHandles(partition.getValue());
                             source.noMoreSourceHandles();
                             source.setOutputSelector(selector);
-                            ExchangeTestKit.drain(source, slice -> readPositions.addAndGet(deserializer.deserialize(slice).getPositionCount()));
+                            ExchangeTestKit.drain(source, slice -> {
+                                if (raw) {
+                                    readUnits.addAndGet(slice.length());
+                                    readChecksum.addAndGet(XxHash64.hash(slice));
+                                }
+                                else {
+                                    readUnits.addAndGet(deserializer.deserialize(slice).getPositionCount());
+                                }
+                            });
                         }
                     }
                     return null;
@@ -522,16 +564,17 @@ public final class SpiBenchmark
             CpuTime readCpu = cpuTime().since(cpuStart);
             profiler("stop,file=target/benchmarks/profile-%s-read-%s.collapsed".formatted(configuration.name(), ProcessHandle.current().pid()));
             executor.shutdownNow();
-            if (readPositions.get() != writtenPositions.get()) {
-                throw new IllegalStateException("%s read %s rows but wrote %s".formatted(configuration.name(), readPositions.get(), writtenPositions.get()));
+            if (readUnits.get() != writtenUnits.get() || readChecksum.get() != writtenChecksum.get()) {
+                throw new IllegalStateException("%s read %s %s (checksum %s) but wrote %s (checksum %s)".formatted(
+                        configuration.name(), readUnits.get(), raw ? "bytes" : "rows", readChecksum.get(), writtenUnits.get(), writtenChecksum.get()));
             }
             exchange.close();
             awaitStorageEmpty();
-            return new Result(configuration.name(), writeSeconds, readSeconds, writeCpu, readCpu, storageBytes, peakMemory.get(), pool, readPositions.get());
+            return new Result(configuration.name(), writeSeconds, readSeconds, writeCpu, readCpu, storageBytes, peakMemory.get(), pool, readUnits.get());
         }
         finally {
             manager.shutdown();
-            clearStorage();
+            storage.clear();
         }
     }
 
@@ -560,186 +603,30 @@ public final class SpiBenchmark
     }
 
     /**
-     * Trino's sink pool: max(partitions x 2, 10) buffers of its storage's write size (4 KB local, the part size on S3).
-     */
-    private long trinoSinkPool()
-    {
-        long writeBuffer = options.storage().equals("local") ? 4096 : 5L * 1024 * 1024;
-        return Math.max(options.partitions() * 2L, 10) * writeBuffer;
-    }
-
-    private ExchangeManager createManager(String configuration)
-            throws ReflectiveOperationException
-    {
-        Map<String, String> properties = new HashMap<>();
-        properties.put("exchange.max-output-partition-count", Integer.toString(Math.max(50, options.partitions())));
-        if (options.storage().equals("local")) {
-            properties.put("exchange.base-directories", workDirectory.resolve("one") + "," + workDirectory.resolve("two"));
-        }
-        else {
-            properties.put("exchange.base-directories", "s3://bench-one/spool,s3://bench-two/spool");
-            properties.put("exchange.s3.endpoint", s3Proxy.endpoint().toString());
-            properties.put("exchange.s3.region", S3ProxyServer.REGION);
-            properties.put("exchange.s3.aws-access-key", S3ProxyServer.ACCESS_KEY);
-            properties.put("exchange.s3.aws-secret-key", S3ProxyServer.SECRET_KEY);
-            properties.put("exchange.s3.path-style-access", "true");
-        }
-        ExchangeManagerFactory factory;
-        if (configuration.equals("trino")) {
-            Plugin plugin = (Plugin) Class.forName(TRINO_PLUGIN).getConstructor().newInstance();
-            factory = plugin.getExchangeManagerFactories().iterator().next();
-        }
-        else {
-            factory = ExchangeTestKit.filesystemFactory();
-            if (configuration.equals("spoolex-plain")) {
-                properties.put("exchange.encryption-enabled", "false");
-                properties.put("exchange.spool-compression-codec", "NONE");
-            }
-        }
-        return factory.create(properties, new ExchangeManagerContext()
-        {
-            @Override
-            public OpenTelemetry getOpenTelemetry()
-            {
-                return OpenTelemetry.noop();
-            }
-
-            @Override
-            public Tracer getTracer()
-            {
-                return OpenTelemetry.noop().getTracer("spoolex-benchmark");
-            }
-        });
-    }
-
-    /**
      * Plain storage without any exchange: K threads writing then reading the same number of bytes.
      */
     private Result runBaseline()
             throws Exception
     {
         byte[] content = baselineContent();
-        return options.storage().equals("local") ? runLocalBaseline(content) : runS3Baseline(content);
-    }
-
-    private Result runLocalBaseline(byte[] content)
-            throws Exception
-    {
-        Path directory = Files.createDirectories(workDirectory.resolve("baseline"));
-        long share = options.dataBytes() / options.sinks();
-        ExecutorService executor = Executors.newFixedThreadPool(options.sinks());
         try {
             long start = System.nanoTime();
             CpuTime cpuStart = cpuTime();
-            List<Future<?>> writers = new ArrayList<>();
-            for (int thread = 0; thread < options.sinks(); thread++) {
-                Path file = directory.resolve("data-" + thread);
-                int offset = thread * 4096;
-                writers.add(executor.submit(() -> {
-                    // direct buffers: the JDK would copy a heap buffer into a temporary direct one on every call
-                    ByteBuffer buffer = ByteBuffer.allocateDirect(BASELINE_IO_BYTES);
-                    buffer.put(content, offset, BASELINE_IO_BYTES).flip();
-                    try (FileChannel channel = FileChannel.open(file, CREATE_NEW, WRITE)) {
-                        long written = 0;
-                        while (written < share) {
-                            buffer.clear().limit((int) Math.min(BASELINE_IO_BYTES, share - written));
-                            while (buffer.hasRemaining()) {
-                                written += channel.write(buffer);
-                            }
-                        }
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> writer : writers) {
-                writer.get();
-            }
+            storage.writeBaseline(content, options.dataBytes(), options.sinks());
             syncToDisk();
             double writeSeconds = (System.nanoTime() - start) / 1e9;
             CpuTime writeCpu = cpuTime().since(cpuStart);
-            long storageBytes = storedBytes();
+            long storageBytes = storage.storedBytes();
             dropCaches();
             start = System.nanoTime();
             cpuStart = cpuTime();
-            List<Future<?>> readers = new ArrayList<>();
-            for (int thread = 0; thread < options.sinks(); thread++) {
-                Path file = directory.resolve("data-" + thread);
-                readers.add(executor.submit(() -> {
-                    ByteBuffer buffer = ByteBuffer.allocateDirect(BASELINE_IO_BYTES);
-                    long sum = 0;
-                    try (FileChannel channel = FileChannel.open(file, READ)) {
-                        while (channel.read(buffer.clear()) > 0) {
-                            sum += buffer.get(0);
-                        }
-                    }
-                    return sum;
-                }));
-            }
-            for (Future<?> reader : readers) {
-                reader.get();
-            }
+            storage.readBaseline(options.sinks());
             double readSeconds = (System.nanoTime() - start) / 1e9;
             CpuTime readCpu = cpuTime().since(cpuStart);
             return new Result("baseline", writeSeconds, readSeconds, writeCpu, readCpu, storageBytes, 0, 0, 0);
         }
         finally {
-            executor.shutdownNow();
-            clearStorage();
-        }
-    }
-
-    private Result runS3Baseline(byte[] content)
-            throws Exception
-    {
-        int objectBytes = 5 * 1024 * 1024;
-        long objects = (options.dataBytes() + objectBytes - 1) / objectBytes;
-        Semaphore inFlight = new Semaphore(options.sinks() * 4);
-        try (S3AsyncClient client = S3AsyncClient.builder()
-                .endpointOverride(s3Proxy.endpoint())
-                .region(Region.of(S3ProxyServer.REGION))
-                .forcePathStyle(true)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY)))
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .build()) {
-            long start = System.nanoTime();
-            CpuTime cpuStart = cpuTime();
-            List<CompletableFuture<?>> requests = new ArrayList<>();
-            for (long object = 0; object < objects; object++) {
-                inFlight.acquire();
-                int offset = (int) ((object * 4096) % (content.length - objectBytes));
-                String key = "object-" + object;
-                CompletableFuture<?> put = client.putObject(
-                        request -> request.bucket("bench-baseline").key(key),
-                        AsyncRequestBody.fromByteBuffer(ByteBuffer.wrap(content, offset, objectBytes)));
-                put = put.whenComplete((_, _) -> inFlight.release());
-                requests.add(put);
-            }
-            CompletableFuture.allOf(requests.toArray(CompletableFuture[]::new)).get();
-            syncToDisk();
-            double writeSeconds = (System.nanoTime() - start) / 1e9;
-            CpuTime writeCpu = cpuTime().since(cpuStart);
-            long storageBytes = storedBytes();
-            dropCaches();
-            requests.clear();
-            start = System.nanoTime();
-            cpuStart = cpuTime();
-            for (long object = 0; object < objects; object++) {
-                inFlight.acquire();
-                String key = "object-" + object;
-                CompletableFuture<?> get = client.getObject(request -> request.bucket("bench-baseline").key(key), AsyncResponseTransformer.toBytes());
-                get = get.whenComplete((_, _) -> inFlight.release());
-                requests.add(get);
-            }
-            CompletableFuture.allOf(requests.toArray(CompletableFuture[]::new)).get();
-            double readSeconds = (System.nanoTime() - start) / 1e9;
-            CpuTime readCpu = cpuTime().since(cpuStart);
-            try (S3Client sync = s3Proxy.createClient()) {
-                for (long object = 0; object < objects; object++) {
-                    String key = "object-" + object;
-                    sync.deleteObject(request -> request.bucket("bench-baseline").key(key));
-                }
-            }
-            return new Result("baseline", writeSeconds, readSeconds, writeCpu, readCpu, storageBytes, 0, 0, 0);
+            storage.clear();
         }
     }
 
@@ -748,41 +635,11 @@ public final class SpiBenchmark
      */
     private byte[] baselineContent()
     {
-        PageSerializer serializer = serdeFactory(CompressionCodec.NONE).createSerializer(Optional.empty());
         ByteArrayOutputStream content = new ByteArrayOutputStream();
         for (int i = 0; content.size() < 64 * 1024 * 1024; i++) {
-            content.writeBytes(serializer.serialize(pages.get(i % pages.size())).getBytes());
+            content.writeBytes(serializedPages.get(i % serializedPages.size()).getBytes());
         }
         return content.toByteArray();
-    }
-
-    private long storedBytes()
-            throws IOException
-    {
-        if (options.storage().equals("s3")) {
-            long total = 0;
-            try (S3Client client = s3Proxy.createClient()) {
-                for (String bucket : List.of("bench-one", "bench-two", "bench-baseline")) {
-                    for (var object : client.listObjectsV2Paginator(request -> request.bucket(bucket)).contents()) {
-                        total += object.size();
-                    }
-                }
-            }
-            return total;
-        }
-        if (!Files.exists(workDirectory)) {
-            return 0;
-        }
-        try (Stream<Path> files = Files.walk(workDirectory)) {
-            return files.filter(Files::isRegularFile).mapToLong(file -> {
-                try {
-                    return Files.size(file);
-                }
-                catch (IOException e) {
-                    return 0;
-                }
-            }).sum();
-        }
     }
 
     /**
@@ -792,33 +649,11 @@ public final class SpiBenchmark
             throws InterruptedException, IOException
     {
         long deadline = System.nanoTime() + 60_000_000_000L;
-        if (options.storage().equals("s3")) {
-            while (storedBytes() > 0) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("the buckets still hold objects a minute after the exchange was closed");
-                }
-                Thread.sleep(50);
-            }
-            return;
-        }
-        while (System.nanoTime() < deadline) {
-            try (Stream<Path> files = Files.walk(workDirectory)) {
-                if (files.noneMatch(Files::isRegularFile)) {
-                    return;
-                }
-            }
-            catch (UncheckedIOException e) {
-                // a directory vanished while walking: look again
+        while (storage.storedBytes() > 0) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the storage still holds spool data a minute after the exchange was closed");
             }
             Thread.sleep(50);
-        }
-    }
-
-    private void clearStorage()
-            throws IOException
-    {
-        if (Files.exists(workDirectory)) {
-            MoreFiles.deleteDirectoryContents(workDirectory, ALLOW_INSECURE);
         }
     }
 
@@ -891,7 +726,7 @@ public final class SpiBenchmark
     private CpuTime cpuTime()
     {
         double client = ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
-        double store = s3Proxy == null ? 0 : s3Proxy.cpuTime().toNanos() / 1e9;
+        double store = storage.storeCpuTime().toNanos() / 1e9;
         return new CpuTime(client, store);
     }
 
@@ -900,20 +735,24 @@ public final class SpiBenchmark
         return options.dataBytes() / seconds / 1_000_000.0;
     }
 
-    private void printMachine()
+    private void printMachine(List<Configuration> configurations)
     {
         System.out.printf(
                 Locale.ENGLISH,
-                "Machine: %s cores, %s heap, Java %s; storage %s; K=%s sinks, P=%s partitions, D=%s page bytes per configuration, %s rounds%n",
+                "Machine: %s cores, %s heap, Java %s; storage %s; workload %s; K=%s sinks, P=%s partitions, D=%s page bytes per configuration, %s rounds%n",
                 Runtime.getRuntime().availableProcessors(),
                 DataSize.succinctBytes(Runtime.getRuntime().maxMemory()),
                 System.getProperty("java.version"),
                 options.storage(),
+                options.workload(),
                 options.sinks(),
                 options.partitions(),
                 DataSize.succinctBytes(options.dataBytes()),
                 options.rounds());
         System.out.println("JVM arguments: " + ManagementFactory.getRuntimeMXBean().getInputArguments());
+        for (Configuration configuration : configurations) {
+            configuration.plugin().ifPresent(plugin -> System.out.printf("%s: %s, folder %s%n", configuration.name(), ComparedPlugins.origin(plugin.load()), plugin.folder()));
+        }
     }
 
     private void report(List<Configuration> configurations, Map<String, List<Result>> results)
@@ -925,22 +764,24 @@ public final class SpiBenchmark
             List<Result> runs = results.get(configuration.name());
             double write = median(runs.stream().mapToDouble(Result::writeSeconds).toArray());
             double read = median(runs.stream().mapToDouble(Result::readSeconds).toArray());
+            double total = median(runs.stream().mapToDouble(Result::seconds).toArray());
             cpuMedians.put(configuration.name(), new CpuTime[] {
                     new CpuTime(median(runs.stream().mapToDouble(run -> run.writeCpu().client()).toArray()), median(runs.stream().mapToDouble(run -> run.writeCpu().store()).toArray())),
                     new CpuTime(median(runs.stream().mapToDouble(run -> run.readCpu().client()).toArray()), median(runs.stream().mapToDouble(run -> run.readCpu().store()).toArray())),
             });
-            medians.put(configuration.name(), new double[] {megabytesPerSecond(write), megabytesPerSecond(read), megabytesPerSecond(write + read)});
+            medians.put(configuration.name(), new double[] {megabytesPerSecond(write), megabytesPerSecond(read), megabytesPerSecond(total)});
         }
-        String label = "spi-%s-p%s".formatted(options.storage(), options.partitions());
+        String label = "spi-%s-p%s%s".formatted(options.storage(), options.partitions(), options.raw() ? "-raw" : "");
         StringBuilder table = new StringBuilder();
-        table.append("Storage: %s; K=%s sinks, P=%s output partitions, D=%s page bytes; median of %s interleaved rounds%s.%n%n"
+        table.append("Storage: %s; workload %s; K=%s sinks, P=%s output partitions, D=%s page bytes; median of %s interleaved rounds%s; both plugins loaded from plugin folders in plugin class loaders.%n%n"
                 .formatted(options.storage(),
+                        options.raw() ? "raw (the same serialized bytes to every configuration, reads checked by hash)" : "pages (Trino's serializer and deserializer in the loops)",
                         options.sinks(),
                         options.partitions(),
                         DataSize.succinctBytes(options.dataBytes()),
                         options.rounds(),
                         options.fork() ? ", every measurement in a JVM of its own after %s warm-up passes".formatted(options.warmups()) : ", all in one JVM after %s warm-up passes of each".formatted(options.warmups())));
-        table.append("CPU s: CPU time of the phase (medians) in the measuring JVM%s.%n%n".formatted(options.storage().equals("s3") ? " + in the S3Proxy process" : ", kernel time included"));
+        table.append("CPU s: CPU time of the phase (medians) in the measuring JVM%s.%n%n".formatted(storeHasProcess() ? " + in the storage server's process" : ", kernel time included"));
         table.append("| configuration | write MB/s | read MB/s | write+read MB/s | write CPU s | read CPU s | stored | peak sink memory / pool |\n");
         table.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Configuration configuration : configurations) {
@@ -948,11 +789,12 @@ public final class SpiBenchmark
             Result last = results.get(configuration.name()).getLast();
             String memory = last.sinkMemoryPool() == 0 ? "—" : "%s / %s".formatted(DataSize.succinctBytes(last.peakSinkMemory()), DataSize.succinctBytes(last.sinkMemoryPool()));
             CpuTime[] cpu = cpuMedians.get(configuration.name());
+            String description = configuration.plugin().isPresent() ? configuration.description() : BenchmarkStorage.baselineDescription(options.storage());
             table.append(String.format(
                     Locale.ENGLISH,
                     "| %s — %s | %.0f | %.0f | %.0f | %s | %s | %s | %s |%n",
                     configuration.name(),
-                    configuration.description(),
+                    description,
                     median[0],
                     median[1],
                     median[2],
@@ -961,45 +803,64 @@ public final class SpiBenchmark
                     DataSize.succinctBytes(last.storageBytes()),
                     memory));
         }
-        if (medians.size() < 4) {
-            System.out.println();
-            System.out.print(table);
-            return;
+        List<String[]> pairs = new ArrayList<>();
+        for (String[] pair : List.of(
+                new String[] {"spoolex", "trino", "target ≥ 1.5 write+read, ≥ 1.2 read"},
+                new String[] {"spoolex-plain", "trino", "the plugins' own cost"},
+                new String[] {"spoolex-plain", "baseline", "target ≥ 0.8"},
+                new String[] {"spoolex", "baseline", ""},
+                new String[] {"trino", "baseline", ""})) {
+            if (medians.containsKey(pair[0]) && medians.containsKey(pair[1])) {
+                pairs.add(pair);
+            }
         }
-        double[] spoolex = medians.get("spoolex");
-        double[] plain = medians.get("spoolex-plain");
-        double[] trino = medians.get("trino");
-        double[] baseline = medians.get("baseline");
-        table.append("\n| ratio | write | read | write+read |\n|---|---:|---:|---:|\n");
-        table.append(ratioRow("spoolex / trino (target ≥ 1.5)", spoolex, trino));
-        table.append(ratioRow("spoolex-plain / baseline (target ≥ 0.8)", plain, baseline));
-        table.append(ratioRow("spoolex / baseline", spoolex, baseline));
-        table.append(ratioRow("trino / baseline", trino, baseline));
+        if (!pairs.isEmpty()) {
+            table.append("\n| ratio (throughput) | write | read | write+read | write+read per round |\n|---|---:|---:|---:|---|\n");
+            for (String[] pair : pairs) {
+                double[] numerator = medians.get(pair[0]);
+                double[] denominator = medians.get(pair[1]);
+                List<Result> numeratorRuns = results.get(pair[0]);
+                List<Result> denominatorRuns = results.get(pair[1]);
+                StringBuilder perRound = new StringBuilder();
+                for (int round = 0; round < numeratorRuns.size(); round++) {
+                    // throughput ratio = inverse ratio of the seconds the two took in the same round
+                    perRound.append(perRound.isEmpty() ? "" : ", ").append(String.format(Locale.ENGLISH, "%.2f", denominatorRuns.get(round).seconds() / numeratorRuns.get(round).seconds()));
+                }
+                table.append(String.format(
+                        Locale.ENGLISH,
+                        "| %s / %s%s | %.2f | %.2f | %.2f | %s |%n",
+                        pair[0],
+                        pair[1],
+                        pair[2].isEmpty() ? "" : " (" + pair[2] + ")",
+                        numerator[0] / denominator[0],
+                        numerator[1] / denominator[1],
+                        numerator[2] / denominator[2],
+                        perRound));
+            }
+        }
         System.out.println();
         System.out.print(table);
         Path output = Path.of("target/benchmarks");
         Files.createDirectories(output);
         Files.writeString(output.resolve(label + ".md"), table.toString());
+        if (pairs.isEmpty()) {
+            return;
+        }
 
         List<BarChart.Group> groups = new ArrayList<>();
         String[] phases = {"write", "read", "write+read"};
         for (int phase = 0; phase < phases.length; phase++) {
-            groups.add(new BarChart.Group(phases[phase], List.of(
-                    new BarChart.Bar("spoolex / trino", spoolex[phase] / trino[phase]),
-                    new BarChart.Bar("spoolex-plain / baseline", plain[phase] / baseline[phase]),
-                    new BarChart.Bar("spoolex / baseline", spoolex[phase] / baseline[phase]))));
+            int index = phase;
+            groups.add(new BarChart.Group(phases[phase], pairs.stream()
+                    .map(pair -> new BarChart.Bar(pair[0] + " / " + pair[1], medians.get(pair[0])[index] / medians.get(pair[1])[index]))
+                    .toList()));
         }
         BarChart.write(output.resolve(label + ".png"),
-                "Exchange SPI throughput, %s storage, K=%s, P=%s".formatted(options.storage(), options.sinks(), options.partitions()),
-                "ratio of MB/s of page bytes (higher is better); targets 1.5 (vs Trino) and 0.8 (vs baseline)",
+                "Exchange SPI throughput, %s storage, %s workload, K=%s, P=%s (both plugins loaded as Trino loads them)".formatted(options.storage(), options.workload(), options.sinks(), options.partitions()),
+                "ratio of MB/s of page bytes, medians of %s rounds (higher: the first is faster)".formatted(options.rounds()),
                 groups,
                 List.of(0.8, 1.0, 1.5));
         System.out.println("Wrote " + output.resolve(label + ".md") + " and " + output.resolve(label + ".png"));
-    }
-
-    private static String ratioRow(String label, double[] numerator, double[] denominator)
-    {
-        return String.format(Locale.ENGLISH, "| %s | %.2f | %.2f | %.2f |%n", label, numerator[0] / denominator[0], numerator[1] / denominator[1], numerator[2] / denominator[2]);
     }
 
     private static double median(double[] values)

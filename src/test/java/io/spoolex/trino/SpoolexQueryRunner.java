@@ -26,7 +26,9 @@ import io.trino.exchange.ExchangeManagerRegistry;
 import io.trino.execution.FailureInjector;
 import io.trino.execution.TestingFailureInjectionConfig;
 import io.trino.execution.TestingFailureInjector;
+import io.trino.metadata.HandleResolver;
 import io.trino.plugin.tpch.TpchPlugin;
+import io.trino.server.PluginClassLoader;
 import io.trino.spi.Plugin;
 import io.trino.testing.DistributedQueryRunner;
 import io.trino.testing.FaultTolerantExecutionConnectorTestHelper;
@@ -98,6 +100,43 @@ public final class SpoolexQueryRunner
             sum = sum.plus(SpoolexCounters.of(manager.getStats()));
         }
         return sum;
+    }
+
+    /**
+     * {@link #clusterCounters} for a Spoolex plugin installed from its plugin folder in a plugin class loader of its
+     * own, as a server installs it: its classes are not the ones this class loader sees, so they are read by name.
+     */
+    public static SpoolexCounters clusterCountersOfIsolatedPlugin(DistributedQueryRunner queryRunner)
+    {
+        SpoolexCounters sum = SpoolexCounters.ZERO;
+        for (var server : queryRunner.getServers()) {
+            Object stats = call(server.getInstance(Key.get(ExchangeManagerRegistry.class)).getExchangeManager(), "getStats");
+            sum = sum.plus(new SpoolexCounters(
+                    totalCount(stats, "getSinksFinished"),
+                    totalCount(stats, "getSinksAborted"),
+                    totalCount(stats, "getFilesWritten"),
+                    totalCount(stats, "getSinkPageBytes"),
+                    totalCount(stats, "getSinkStorageBytes"),
+                    totalCount(stats, "getFilesRead"),
+                    totalCount(stats, "getSourcePageBytes"),
+                    totalCount(stats, "getSinkBufferWaits")));
+        }
+        return sum;
+    }
+
+    private static long totalCount(Object stats, String counter)
+    {
+        return (long) call(call(stats, counter), "getTotalCount");
+    }
+
+    private static Object call(Object target, String method)
+    {
+        try {
+            return target.getClass().getMethod(method).invoke(target);
+        }
+        catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("%s.%s() failed: is this Spoolex's exchange manager?".formatted(target.getClass().getName(), method), e);
+        }
     }
 
     /**
@@ -270,6 +309,13 @@ public final class SpoolexQueryRunner
                 queryRunner.installPlugin(new TpchPlugin());
                 queryRunner.createCatalog(CATALOG, "tpch", ImmutableMap.of("tpch.splits-per-node", "4"));
                 queryRunner.installPlugin(exchangePlugin);
+                if (exchangePlugin.getClass().getClassLoader() instanceof PluginClassLoader pluginClassLoader) {
+                    // a plugin from its folder (as a server loads it): its handles travel between nodes in JSON named
+                    // by the plugin's class loader, which a server that loads plugin folders itself registers
+                    for (var server : queryRunner.getServers()) {
+                        server.getInstance(Key.get(HandleResolver.class)).registerClassLoader(pluginClassLoader);
+                    }
+                }
                 Map<String, String> exchange = new HashMap<>();
                 if (testSettings) {
                     // small files and handles, so that even TPC-H tiny rolls over files and spreads over several tasks

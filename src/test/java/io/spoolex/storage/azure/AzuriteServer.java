@@ -22,10 +22,12 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE;
 import static java.nio.charset.StandardCharsets.UTF_8;
@@ -202,6 +204,18 @@ public final class AzuriteServer
         for (String container : containers) {
             client.getBlobContainerClient(container).createIfNotExists();
         }
+    }
+
+    /**
+     * CPU time the emulator's processes (the launcher and the node process it starts) have used so far, for
+     * benchmarks that account for the store's share of the cores.
+     */
+    public Duration cpuTime()
+    {
+        ProcessHandle root = process.toHandle();
+        return Stream.concat(Stream.of(root), root.descendants())
+                .map(handle -> handle.info().totalCpuDuration().orElse(Duration.ZERO))
+                .reduce(Duration.ZERO, Duration::plus);
     }
 
     public String logTail()
