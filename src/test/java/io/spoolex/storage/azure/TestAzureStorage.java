@@ -15,11 +15,15 @@ package io.spoolex.storage.azure;
 
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
+import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
 import io.airlift.units.Duration;
 import io.spoolex.SpoolexErrorCode;
 import io.spoolex.exchange.ExchangeTestKit;
 import io.spoolex.faults.FaultInjectingHttpProxy;
+import io.spoolex.faults.FaultPlan;
+import io.spoolex.faults.HttpFault;
+import io.spoolex.storage.SpoolDirectoryContents;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileStatus;
 import io.spoolex.storage.SpoolFileWriter;
@@ -36,6 +40,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -170,6 +175,59 @@ public class TestAzureStorage
         assertThat(count(AzureOperation.PUT_BLOCK)).isEqualTo(3);
         await(writer.abort());
         assertThat(count(AzureOperation.PUT_BLOCK_LIST)).isZero();
+    }
+
+    @Test
+    public void testShortAnswersAreReadAgain()
+    {
+        AzureStorageStats stats = new AzureStorageStats();
+        AzureSpoolStorage storage = storage(relayConfig(3), stats, base());
+        URI directory = directory();
+        URI file = directory.resolve("short.spool");
+        byte[] content = new byte[10_000];
+        new Random(7).nextBytes(content);
+        await(storage.putFile(file, List.of(Slices.wrappedBuffer(content))));
+
+        // a ranged read whose answer is well-framed but holds half its range: the blob has the right size, so the
+        // answer was cut on the way, and the range is read again
+        relay.setPlan(FaultPlan.firstN(request -> AzureHttpDialect.operation(request) == AzureOperation.GET_BLOB, 1, new HttpFault.ShortBody(0.5)));
+        Slice target = Slices.allocate(4000);
+        try (SpoolFileReader reader = storage.openFile(file, content.length)) {
+            await(reader.read(1000, target));
+        }
+        assertThat(target.getBytes()).isEqualTo(Arrays.copyOfRange(content, 1000, 5000));
+        assertThat(count(AzureOperation.GET_BLOB)).isEqualTo(2);
+
+        // a listing cut off mid-document does not parse: listed again
+        relay.clear();
+        relay.setPlan(FaultPlan.firstN(request -> AzureHttpDialect.operation(request) == AzureOperation.LIST_BLOBS, 1, new HttpFault.ShortBody(0.6)));
+        assertThat(names(await(storage.listFiles(directory)))).containsExactly(file.toString());
+        assertThat(count(AzureOperation.LIST_BLOBS)).isEqualTo(2);
+        assertThat(stats.getRetries().getTotalCount()).isEqualTo(2);
+    }
+
+    @Test
+    public void testRefusedBatchSubrequestsAreSentAgain()
+    {
+        AzureStorageStats stats = new AzureStorageStats();
+        AzureSpoolStorage storage = storage(relayConfig(5), stats, base());
+        URI directory = directory();
+        List<URI> files = new ArrayList<>();
+        List<ListenableFuture<Void>> puts = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            URI file = directory.resolve(i + ".spool");
+            files.add(file);
+            puts.add(storage.putFile(file, List.of(Slices.wrappedBuffer(new byte[10]))));
+        }
+        await(Futures.allAsList(puts));
+        relay.clear();
+        // the first batch succeeds as a whole, with every sub-request refused as throttled: Azure deleted nothing
+        relay.setPlan(FaultPlan.firstN(request -> AzureHttpDialect.operation(request) == AzureOperation.BLOB_BATCH, 1, new HttpFault.FailBatchSubrequests(1.0, HttpFault.ErrorKind.SLOW_DOWN)));
+        await(storage.deleteDirectories(List.of(new SpoolDirectoryContents(directory, files, List.of()))));
+        assertThat(relay.injectedFaults()).containsEntry("FailBatchSubrequests.refused", 20L);
+        assertThat(count(AzureOperation.BLOB_BATCH)).isEqualTo(2);
+        assertThat(stats.getDeletedBlobs().getTotalCount()).isEqualTo(20);
+        assertThat(await(storage.listFiles(directory))).isEmpty();
     }
 
     @Test
