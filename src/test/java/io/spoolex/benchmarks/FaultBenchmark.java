@@ -16,24 +16,20 @@ package io.spoolex.benchmarks;
 import com.azure.storage.blob.BlobServiceClient;
 import com.google.common.collect.ImmutableList;
 import io.airlift.units.DataSize;
-import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.api.trace.Tracer;
-import io.spoolex.exchange.ExchangeTestKit;
+import io.spoolex.benchmarks.ComparedPlugins.ComparedPlugin;
 import io.spoolex.faults.ExchangeCycle;
 import io.spoolex.faults.ExchangeCycle.Outcome;
 import io.spoolex.faults.ExchangeCycle.Result;
 import io.spoolex.faults.FaultInjectingHttpProxy;
 import io.spoolex.faults.FaultScenario;
 import io.spoolex.faults.FaultScenarios;
+import io.spoolex.plugin.PluginArchive.LoadedPlugin;
 import io.spoolex.storage.azure.AzureFaultBench;
 import io.spoolex.storage.azure.AzureHttpDialect;
 import io.spoolex.storage.azure.AzuriteServer;
 import io.spoolex.storage.s3.S3HttpDialect;
 import io.spoolex.storage.s3.S3ProxyServer;
-import io.trino.spi.Plugin;
 import io.trino.spi.exchange.ExchangeManager;
-import io.trino.spi.exchange.ExchangeManagerContext;
-import io.trino.spi.exchange.ExchangeManagerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -45,6 +41,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,7 +65,6 @@ import static java.nio.file.StandardOpenOption.CREATE;
  */
 public final class FaultBenchmark
 {
-    private static final String TRINO_PLUGIN = "io.trino.plugin.exchange.filesystem.FileSystemExchangePlugin";
     private static final List<String> BUCKETS = List.of("bench-faults-one", "bench-faults-two");
 
     private record Options(int rounds, int warmups, List<FaultScenario> scenarios, List<ManagerSpec> managers, ExchangeCycle.Workload workload, Path output, String storage)
@@ -303,6 +299,7 @@ public final class FaultBenchmark
     }
 
     private final Options options;
+    private final Map<ComparedPlugin, LoadedPlugin> plugins = new EnumMap<>(ComparedPlugin.class);
 
     private FaultBenchmark(Options options)
     {
@@ -369,7 +366,6 @@ public final class FaultBenchmark
     }
 
     private Result runOne(ExchangeCycle cycle, ManagerSpec spec, FaultScenario scenario, BenchStorage storage, int round)
-            throws ReflectiveOperationException
     {
         ExchangeManager manager = createManager(spec, scenario, storage);
         Result result;
@@ -385,37 +381,24 @@ public final class FaultBenchmark
     }
 
     private ExchangeManager createManager(ManagerSpec spec, FaultScenario scenario, BenchStorage storage)
-            throws ReflectiveOperationException
     {
         Map<String, String> properties = new HashMap<>(storage.properties());
-        ExchangeManagerFactory factory;
+        ComparedPlugin plugin;
         if (spec.kind().equals("trino")) {
             // Trino's plugin has the attempts (exchange.s3.max-error-retries) but no retry time
             scenario.storageRetries().ifPresent(limits -> properties.putAll(storage.retryProperties(limits, true)));
-            Plugin plugin = (Plugin) Class.forName(TRINO_PLUGIN).getConstructor().newInstance();
-            factory = plugin.getExchangeManagerFactories().iterator().next();
+            plugin = ComparedPlugin.TRINO_FILESYSTEM;
         }
         else {
             scenario.storageRetries().ifPresent(limits -> properties.putAll(storage.retryProperties(limits, false)));
             // Trino's plugin has no startup check: neither probes the storage before the cycle
             properties.put("exchange.startup-check", "OFF");
-            factory = ExchangeTestKit.filesystemFactory();
+            plugin = ComparedPlugin.SPOOLEX_FILESYSTEM;
         }
         properties.putAll(spec.properties());
-        return factory.create(properties, new ExchangeManagerContext()
-        {
-            @Override
-            public OpenTelemetry getOpenTelemetry()
-            {
-                return OpenTelemetry.noop();
-            }
-
-            @Override
-            public Tracer getTracer()
-            {
-                return OpenTelemetry.noop().getTracer("spoolex-fault-benchmark");
-            }
-        });
+        // both from their plugin folders, in plugin class loaders of their own, as a server loads them
+        LoadedPlugin loaded = plugins.computeIfAbsent(plugin, ComparedPlugin::load);
+        return ComparedPlugins.createExchangeManager(loaded, "filesystem", properties);
     }
 
     private static List<String> storedItems(S3Client client)
