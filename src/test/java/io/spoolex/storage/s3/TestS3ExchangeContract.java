@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import static com.google.common.collect.MoreCollectors.onlyElement;
 import static io.spoolex.exchange.ExchangeTestKit.createSink;
 import static io.spoolex.exchange.ExchangeTestKit.write;
 import static io.spoolex.exchange.TestPages.page;
@@ -190,12 +191,6 @@ public class TestS3ExchangeContract
         writeAttempt(manager, exchange, task1, 1, 1, 2, 2, 10_000);
         exchange.sinkFinished(task1, 1);
         assertThat(ExchangeTestKit.sourceHandles(exchange)).isNotEmpty();
-        String killedPrefix = listStoredFiles().stream()
-                .map(URI::getPath)
-                .filter(path -> path.matches(".*\\.1/1/manifest"))
-                .map(path -> path.substring(1, path.length() - "1/manifest".length()) + "0/")
-                .findFirst()
-                .orElseThrow();
         // the killed attempt's upload is open with its first part uploaded, the rest of its 12 MB in memory (a sink keeps
         // a buffer back until it knows whether more comes): it sends nothing more, as a killed worker would not (a part
         // landing after the cleanup would stay, as docs/cleanup.md says of writers that outlive their exchange)
@@ -204,6 +199,11 @@ public class TestS3ExchangeContract
             Thread.sleep(50);
         }
         assertThat(uploadedParts()).isEqualTo(1);
+        // the killed attempt's directory, from its open upload: attempts are placed one by one, so a retry may sit in
+        // another base directory than the attempt before it
+        String killedPrefix = pendingUploads().stream()
+                .map(upload -> upload.key().substring(0, upload.key().indexOf(".1/0/") + ".1/0/".length()))
+                .collect(onlyElement());
         relay.clear();
         exchange.close();
         awaitNoStoredFiles();
