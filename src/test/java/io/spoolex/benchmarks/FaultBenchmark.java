@@ -13,23 +13,23 @@
  */
 package io.spoolex.benchmarks;
 
+import com.azure.storage.blob.BlobServiceClient;
 import com.google.common.collect.ImmutableList;
 import io.airlift.units.DataSize;
-import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.api.trace.Tracer;
-import io.spoolex.exchange.ExchangeTestKit;
+import io.spoolex.benchmarks.ComparedPlugins.ComparedPlugin;
 import io.spoolex.faults.ExchangeCycle;
 import io.spoolex.faults.ExchangeCycle.Outcome;
 import io.spoolex.faults.ExchangeCycle.Result;
 import io.spoolex.faults.FaultInjectingHttpProxy;
 import io.spoolex.faults.FaultScenario;
 import io.spoolex.faults.FaultScenarios;
+import io.spoolex.plugin.PluginArchive.LoadedPlugin;
+import io.spoolex.storage.azure.AzureFaultBench;
+import io.spoolex.storage.azure.AzureHttpDialect;
+import io.spoolex.storage.azure.AzuriteServer;
 import io.spoolex.storage.s3.S3HttpDialect;
 import io.spoolex.storage.s3.S3ProxyServer;
-import io.trino.spi.Plugin;
 import io.trino.spi.exchange.ExchangeManager;
-import io.trino.spi.exchange.ExchangeManagerContext;
-import io.trino.spi.exchange.ExchangeManagerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -41,6 +41,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,19 +55,19 @@ import static java.nio.file.StandardOpenOption.APPEND;
 import static java.nio.file.StandardOpenOption.CREATE;
 
 /**
- * The fault scenarios on S3 (S3Proxy behind the fault proxy) with Spoolex and with Trino 483's own filesystem
+ * The fault scenarios on S3 (S3Proxy behind the fault proxy) or Azure Blob Storage ({@code --storage azure}: Azurite,
+ * Spoolex only) with Spoolex and with Trino 483's own filesystem
  * exchange manager, interleaved in one run: every round runs every scenario with every exchange manager (in an order
  * that rotates per round), so that the machine's load at a moment hits them all alike. Prints and writes a markdown
  * table of outcomes and seconds per cycle (median, min and max over the rounds) against each manager's no-fault
  * median. {@code bin/bench faults [--rounds N] [--warmups N] [--scenarios all|fast|a,b] [--managers spoolex,trino]
- * [--workload small|20MB|20MB-committed] [--output FILE]}; a manager may carry properties: {@code spoolex(exchange.s3.retry-mode=STANDARD)}.
+ * [--workload small|20MB|20MB-committed] [--storage s3|azure] [--output FILE]}; a manager may carry properties: {@code spoolex(exchange.s3.retry-mode=STANDARD)}.
  */
 public final class FaultBenchmark
 {
-    private static final String TRINO_PLUGIN = "io.trino.plugin.exchange.filesystem.FileSystemExchangePlugin";
     private static final List<String> BUCKETS = List.of("bench-faults-one", "bench-faults-two");
 
-    private record Options(int rounds, int warmups, List<FaultScenario> scenarios, List<ManagerSpec> managers, ExchangeCycle.Workload workload, Path output)
+    private record Options(int rounds, int warmups, List<FaultScenario> scenarios, List<ManagerSpec> managers, ExchangeCycle.Workload workload, Path output, String storage)
     {
         static Options parse(String[] args)
         {
@@ -92,13 +93,24 @@ public final class FaultBenchmark
                 case "20MB-committed" -> ExchangeCycle.Workload.twentyMegabytes().withoutAbortedAttempt();
                 default -> throw new IllegalArgumentException("--workload must be small, 20MB or 20MB-committed");
             };
+            String storage = values.getOrDefault("storage", "s3");
+            if (!storage.equals("s3") && !storage.equals("azure")) {
+                throw new IllegalArgumentException("--storage must be s3 or azure");
+            }
+            List<ManagerSpec> managers = ManagerSpec.parseAll(values.getOrDefault("managers", storage.equals("azure") ? "spoolex" : "spoolex,trino"));
+            if (storage.equals("azure") && managers.stream().anyMatch(manager -> manager.kind().equals("trino"))) {
+                // Trino 483's Azure exchange storage builds its clients on azure-core-http-netty, which the test classpath
+                // leaves out on purpose (Spoolex's own HTTP client, and the SDK's default-client lookup, must not find it)
+                throw new IllegalArgumentException("--storage azure runs Spoolex only: Trino's Azure exchange storage needs azure-core-http-netty, which is not on the test classpath");
+            }
             return new Options(
                     Integer.parseInt(values.getOrDefault("rounds", "3")),
                     Integer.parseInt(values.getOrDefault("warmups", "1")),
                     chosen,
-                    ManagerSpec.parseAll(values.getOrDefault("managers", "spoolex,trino")),
+                    managers,
                     workload,
-                    Path.of(values.getOrDefault("output", "target/benchmarks/faults.md")));
+                    Path.of(values.getOrDefault("output", storage.equals("azure") ? "target/benchmarks/faults-azure.md" : "target/benchmarks/faults.md")),
+                    storage);
         }
     }
 
@@ -152,7 +164,142 @@ public final class FaultBenchmark
      */
     private record Run(int round, FaultScenario scenario, ManagerSpec manager, Result result, Map<String, Long> beforeClose, Map<String, Long> atClose) {}
 
+    /**
+     * The storage server behind the fault proxy: S3Proxy, or Azurite.
+     */
+    private interface BenchStorage
+            extends AutoCloseable
+    {
+        FaultInjectingHttpProxy proxy();
+
+        List<String> storedItems();
+
+        void wipe();
+
+        /**
+         * Spoolex's properties (Trino's too, for S3) pointing at the proxy.
+         */
+        Map<String, String> properties();
+
+        /**
+         * The properties of a scenario's retry limits: the attempts alone for Trino's plugin, which has no retry time.
+         */
+        Map<String, String> retryProperties(FaultScenario.RetryLimits limits, boolean trino);
+
+        @Override
+        void close()
+                throws Exception;
+    }
+
+    private static BenchStorage s3()
+            throws Exception
+    {
+        S3ProxyServer server = S3ProxyServer.start();
+        S3Client client = server.createClient();
+        FaultInjectingHttpProxy proxy = new FaultInjectingHttpProxy(server.endpoint(), S3HttpDialect.S3);
+        S3ProxyServer.createBuckets(client, BUCKETS);
+        return new BenchStorage()
+        {
+            @Override
+            public FaultInjectingHttpProxy proxy()
+            {
+                return proxy;
+            }
+
+            @Override
+            public List<String> storedItems()
+            {
+                return FaultBenchmark.storedItems(client);
+            }
+
+            @Override
+            public void wipe()
+            {
+                FaultBenchmark.wipe(client);
+            }
+
+            @Override
+            public Map<String, String> properties()
+            {
+                return Map.of(
+                        "exchange.base-directories", "s3://%s/spool,s3://%s/nested/spool".formatted(BUCKETS.get(0), BUCKETS.get(1)),
+                        "exchange.s3.endpoint", proxy.endpoint().toString(),
+                        "exchange.s3.region", S3ProxyServer.REGION,
+                        "exchange.s3.aws-access-key", S3ProxyServer.ACCESS_KEY,
+                        "exchange.s3.aws-secret-key", S3ProxyServer.SECRET_KEY,
+                        "exchange.s3.path-style-access", "true");
+            }
+
+            @Override
+            public Map<String, String> retryProperties(FaultScenario.RetryLimits limits, boolean trino)
+            {
+                return trino
+                        ? Map.of("exchange.s3.max-error-retries", Integer.toString(limits.attempts()))
+                        : Map.of("exchange.s3.max-error-retries", Integer.toString(limits.attempts()), "exchange.s3.retry-time", limits.time().toMillis() + "ms");
+            }
+
+            @Override
+            public void close()
+                    throws Exception
+            {
+                proxy.close();
+                client.close();
+                server.close();
+            }
+        };
+    }
+
+    private static BenchStorage azure()
+            throws Exception
+    {
+        AzuriteServer server = AzuriteServer.start();
+        server.createContainers(AzureFaultBench.CONTAINERS);
+        BlobServiceClient client = server.createClient();
+        FaultInjectingHttpProxy proxy = new FaultInjectingHttpProxy(server.blobEndpoint(), AzureHttpDialect.AZURE);
+        return new BenchStorage()
+        {
+            @Override
+            public FaultInjectingHttpProxy proxy()
+            {
+                return proxy;
+            }
+
+            @Override
+            public List<String> storedItems()
+            {
+                return AzureFaultBench.storedBlobs(client);
+            }
+
+            @Override
+            public void wipe()
+            {
+                AzureFaultBench.wipe(client);
+            }
+
+            @Override
+            public Map<String, String> properties()
+            {
+                return AzureFaultBench.properties(proxy.endpoint());
+            }
+
+            @Override
+            public Map<String, String> retryProperties(FaultScenario.RetryLimits limits, boolean trino)
+            {
+                return AzureFaultBench.retryLimits(limits);
+            }
+
+            @Override
+            public void close()
+                    throws Exception
+            {
+                proxy.close();
+                server.close();
+            }
+        };
+    }
+
     private final Options options;
+    private final Map<ComparedPlugin, LoadedPlugin> plugins = new EnumMap<>(ComparedPlugin.class);
 
     private FaultBenchmark(Options options)
     {
@@ -172,13 +319,12 @@ public final class FaultBenchmark
         Files.createDirectories(options.output().toAbsolutePath().getParent());
         Path runLog = options.output().resolveSibling(options.output().getFileName().toString().replace(".md", "") + "-runs.txt");
         List<Run> runs = new ArrayList<>();
-        try (S3ProxyServer server = S3ProxyServer.start();
-                S3Client client = server.createClient();
-                FaultInjectingHttpProxy proxy = new FaultInjectingHttpProxy(server.endpoint(), S3HttpDialect.S3)) {
-            S3ProxyServer.createBuckets(client, BUCKETS);
-            ExchangeCycle cycle = new ExchangeCycle(options.workload(), proxy, () -> storedItems(client), Duration.ofSeconds(120), Duration.ofSeconds(60));
+        try (BenchStorage storage = options.storage().equals("azure") ? azure() : s3()) {
+            FaultInjectingHttpProxy proxy = storage.proxy();
+            ExchangeCycle cycle = new ExchangeCycle(options.workload(), proxy, storage::storedItems, Duration.ofSeconds(120), Duration.ofSeconds(60));
             System.out.printf(
-                    "Fault benchmark: %s of pages per cycle, scenarios %s, managers %s, %s rounds after %s warm-up%n",
+                    "Fault benchmark on %s: %s of pages per cycle, scenarios %s, managers %s, %s rounds after %s warm-up%n",
+                    options.storage(),
                     DataSize.succinctBytes(options.workload().pageBytesTotal()),
                     options.scenarios(),
                     options.managers().stream().map(ManagerSpec::label).toList(),
@@ -186,7 +332,7 @@ public final class FaultBenchmark
                     options.warmups());
             for (int warmup = 0; warmup < options.warmups(); warmup++) {
                 for (ManagerSpec manager : options.managers()) {
-                    Result result = runOne(cycle, manager, FaultScenarios.NO_FAULTS, proxy, client, -1 - warmup);
+                    Result result = runOne(cycle, manager, FaultScenarios.NO_FAULTS, storage, -1 - warmup);
                     System.out.printf(Locale.ROOT, "warm-up %-40s %s %.1f s%n", manager.label(), result.outcome(), result.totalSeconds());
                 }
             }
@@ -195,7 +341,7 @@ public final class FaultBenchmark
                     List<ManagerSpec> order = rotated(options.managers(), round);
                     for (ManagerSpec manager : order) {
                         proxy.clear();
-                        Result result = runOne(cycle, manager, scenario, proxy, client, round);
+                        Result result = runOne(cycle, manager, scenario, storage, round);
                         List<FaultInjectingHttpProxy.Request> requests = proxy.requests();
                         Run run = new Run(
                                 round,
@@ -219,10 +365,9 @@ public final class FaultBenchmark
         System.out.printf("Written to %s (every run in %s)%n", options.output(), runLog);
     }
 
-    private Result runOne(ExchangeCycle cycle, ManagerSpec spec, FaultScenario scenario, FaultInjectingHttpProxy proxy, S3Client client, int round)
-            throws ReflectiveOperationException
+    private Result runOne(ExchangeCycle cycle, ManagerSpec spec, FaultScenario scenario, BenchStorage storage, int round)
     {
-        ExchangeManager manager = createManager(spec, scenario, proxy);
+        ExchangeManager manager = createManager(spec, scenario, storage);
         Result result;
         try {
             result = cycle.run(manager, scenario, 1000L * round + scenario.name().hashCode());
@@ -230,52 +375,30 @@ public final class FaultBenchmark
         finally {
             manager.shutdown();
             // whatever a manager left behind is in its result; the next cycle starts from empty buckets
-            wipe(client);
+            storage.wipe();
         }
         return result;
     }
 
-    private ExchangeManager createManager(ManagerSpec spec, FaultScenario scenario, FaultInjectingHttpProxy proxy)
-            throws ReflectiveOperationException
+    private ExchangeManager createManager(ManagerSpec spec, FaultScenario scenario, BenchStorage storage)
     {
-        Map<String, String> properties = new HashMap<>();
-        properties.put("exchange.base-directories", "s3://%s/spool,s3://%s/nested/spool".formatted(BUCKETS.get(0), BUCKETS.get(1)));
-        properties.put("exchange.s3.endpoint", proxy.endpoint().toString());
-        properties.put("exchange.s3.region", S3ProxyServer.REGION);
-        properties.put("exchange.s3.aws-access-key", S3ProxyServer.ACCESS_KEY);
-        properties.put("exchange.s3.aws-secret-key", S3ProxyServer.SECRET_KEY);
-        properties.put("exchange.s3.path-style-access", "true");
-        ExchangeManagerFactory factory;
+        Map<String, String> properties = new HashMap<>(storage.properties());
+        ComparedPlugin plugin;
         if (spec.kind().equals("trino")) {
             // Trino's plugin has the attempts (exchange.s3.max-error-retries) but no retry time
-            scenario.storageRetries().ifPresent(limits -> properties.put("exchange.s3.max-error-retries", Integer.toString(limits.attempts())));
-            Plugin plugin = (Plugin) Class.forName(TRINO_PLUGIN).getConstructor().newInstance();
-            factory = plugin.getExchangeManagerFactories().iterator().next();
+            scenario.storageRetries().ifPresent(limits -> properties.putAll(storage.retryProperties(limits, true)));
+            plugin = ComparedPlugin.TRINO_FILESYSTEM;
         }
         else {
-            scenario.storageRetries().ifPresent(limits -> {
-                properties.put("exchange.s3.max-error-retries", Integer.toString(limits.attempts()));
-                properties.put("exchange.s3.retry-time", limits.time().toMillis() + "ms");
-            });
+            scenario.storageRetries().ifPresent(limits -> properties.putAll(storage.retryProperties(limits, false)));
             // Trino's plugin has no startup check: neither probes the storage before the cycle
             properties.put("exchange.startup-check", "OFF");
-            factory = ExchangeTestKit.filesystemFactory();
+            plugin = ComparedPlugin.SPOOLEX_FILESYSTEM;
         }
         properties.putAll(spec.properties());
-        return factory.create(properties, new ExchangeManagerContext()
-        {
-            @Override
-            public OpenTelemetry getOpenTelemetry()
-            {
-                return OpenTelemetry.noop();
-            }
-
-            @Override
-            public Tracer getTracer()
-            {
-                return OpenTelemetry.noop().getTracer("spoolex-fault-benchmark");
-            }
-        });
+        // both from their plugin folders, in plugin class loaders of their own, as a server loads them
+        LoadedPlugin loaded = plugins.computeIfAbsent(plugin, ComparedPlugin::load);
+        return ComparedPlugins.createExchangeManager(loaded, "filesystem", properties);
     }
 
     private static List<String> storedItems(S3Client client)

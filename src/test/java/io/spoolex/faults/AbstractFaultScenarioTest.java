@@ -72,6 +72,16 @@ public abstract class AbstractFaultScenarioTest
         return FaultScenarios.fast();
     }
 
+    /**
+     * Scenarios this backend does not run, by name, each with the reason (reported as the skip's message): a
+     * scenario whose faults the backend's storage cannot be made to produce would otherwise pass without testing
+     * anything.
+     */
+    protected Map<String, String> excludedScenarios()
+    {
+        return Map.of();
+    }
+
     protected ExchangeCycle.Workload workload()
     {
         return ExchangeCycle.Workload.small();
@@ -81,6 +91,8 @@ public abstract class AbstractFaultScenarioTest
     @MethodSource("scenarios")
     public void testScenario(FaultScenario scenario)
     {
+        String excluded = excludedScenarios().get(scenario.name());
+        assumeTrue(excluded == null, () -> "%s is excluded on this backend: %s".formatted(scenario, excluded));
         assumeTrue(injector().capabilities().containsAll(scenario.requiredCapabilities()), "the injector cannot produce the faults of " + scenario);
         Map<String, String> properties = new HashMap<>(storageProperties());
         // the startup check's probe would run into the scenario's faults in the background, its requests and any
@@ -122,6 +134,12 @@ public abstract class AbstractFaultScenarioTest
         }
         if (scenario.expectation() == Expectation.RIDES_OUT) {
             assertThat(result.outcome()).as("%s: %s", scenario, result.failure()).isEqualTo(Outcome.OK);
+        }
+        else if (scenario.expectation() == Expectation.DETECTS_CORRUPTION) {
+            assertThat(result.outcome()).as("%s: %s", scenario, result.failure()).isIn(Outcome.OK, Outcome.FAILED_RETRYABLY);
+            result.failure().ifPresent(failure -> assertThat(failure)
+                    .isInstanceOfSatisfying(TrinoException.class, error -> assertThat(error.getErrorCode().getName()).isEqualTo("SPOOL_FILE_CORRUPTED"))
+                    .hasMessageMatching("Spool file \\S+://\\S+ is corrupt: .*"));
         }
         else {
             assertThat(result.outcome()).as("%s", scenario).isEqualTo(Outcome.FAILED_RETRYABLY);

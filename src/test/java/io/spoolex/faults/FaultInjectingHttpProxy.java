@@ -31,10 +31,12 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -156,7 +158,11 @@ public final class FaultInjectingHttpProxy
     @Override
     public Set<Capability> capabilities()
     {
-        return EnumSet.allOf(Capability.class);
+        Set<Capability> capabilities = EnumSet.allOf(Capability.class);
+        if (!dialect.splitsBatches()) {
+            capabilities.remove(Capability.BATCH_SUBREQUEST_ERRORS);
+        }
+        return capabilities;
     }
 
     @Override
@@ -191,6 +197,15 @@ public final class FaultInjectingHttpProxy
     public void throttle(Predicate<Request> which, int count)
     {
         setPlan(FaultPlan.firstN(which, count, HttpFault.slowDown()));
+    }
+
+    /**
+     * Answers the next {@code count} requests that match with this status and error code, in the storage's format,
+     * instead of passing them on.
+     */
+    public void answer(Predicate<Request> which, int count, int status, String reason, String errorCode)
+    {
+        setPlan(FaultPlan.firstN(which, count, new HttpFault.Answer(status, reason, errorCode)));
     }
 
     /**
@@ -252,6 +267,9 @@ public final class FaultInjectingHttpProxy
     {
         return switch (fault) {
             case HttpFault.Respond respond -> "Respond(" + respond.error() + ")";
+            case HttpFault.Answer answer -> "Answer(" + answer.status() + " " + answer.errorCode() + ")";
+            case HttpFault.FailBatchSubrequests _ -> "FailBatchSubrequests";
+            case HttpFault.CorruptBody _ -> "CorruptBody";
             case HttpFault.Reset _ -> "Reset";
             case HttpFault.ResetDuringRequest _ -> "ResetDuringRequest";
             case HttpFault.CloseWithoutResponse _ -> "CloseWithoutResponse";
@@ -303,12 +321,14 @@ public final class FaultInjectingHttpProxy
                     return;
                 }
                 HttpHead requestHead = HttpHead.parse(head);
+                byte[] bufferedBody = null;
                 Request request = toRequest(requestHead);
                 synchronized (requests) {
                     requests.add(request);
                 }
                 Optional<HttpFault> decided = plan.decide(request);
-                decided.ifPresent(fault -> count(name(fault)));
+                // a batch fault counts only where it finds a batch (below)
+                decided.filter(fault -> !(fault instanceof HttpFault.FailBatchSubrequests)).ifPresent(fault -> count(name(fault)));
                 boolean expectContinue = "100-continue".equalsIgnoreCase(requestHead.get("expect"));
                 HttpFault fault = decided.orElse(null);
                 switch (fault) {
@@ -317,6 +337,45 @@ public final class FaultInjectingHttpProxy
                         copyBody(requestHead, fromClient, OutputStream.nullOutputStream(), Long.MAX_VALUE);
                         writeError(toClient, dialect.errorResponse(respond.error()));
                         continue;
+                    }
+                    case HttpFault.Answer answer -> {
+                        continueIfExpected(expectContinue, toClient);
+                        copyBody(requestHead, fromClient, OutputStream.nullOutputStream(), Long.MAX_VALUE);
+                        writeError(toClient, dialect.answer(answer.status(), answer.reason(), answer.errorCode()));
+                        continue;
+                    }
+                    case HttpFault.FailBatchSubrequests batchFault -> {
+                        continueIfExpected(expectContinue, toClient);
+                        ByteArrayOutputStream body = new ByteArrayOutputStream();
+                        copyBody(requestHead, fromClient, body, Long.MAX_VALUE);
+                        byte[] bodyBytes = body.toByteArray();
+                        Random draws = new Random(request.receivedNanos());
+                        AtomicLong refusedHere = new AtomicLong();
+                        Optional<HttpStorageDialect.RawAnswer> answered = dialect.answerBatch(
+                                request,
+                                bodyBytes,
+                                this::sendUpstream,
+                                _ -> {
+                                    boolean refused = draws.nextDouble() < batchFault.fraction();
+                                    if (refused) {
+                                        refusedHere.incrementAndGet();
+                                    }
+                                    return refused;
+                                },
+                                batchFault.error());
+                        if (answered.isPresent()) {
+                            // a batch none of whose sub-requests drew the fault was not faulted
+                            if (refusedHere.get() > 0) {
+                                count(name(batchFault));
+                                injected.computeIfAbsent("FailBatchSubrequests.refused", _ -> new AtomicLong()).addAndGet(refusedHere.get());
+                            }
+                            writeAnswer(toClient, answered.orElseThrow());
+                            continue;
+                        }
+                        // not a batch: passed on with the body read here
+                        requestHead.remove("transfer-encoding");
+                        requestHead.set("Content-Length", Integer.toString(bodyBytes.length));
+                        bufferedBody = bodyBytes;
                     }
                     case HttpFault.Reset _ -> {
                         continueIfExpected(expectContinue, toClient);
@@ -338,7 +397,7 @@ public final class FaultInjectingHttpProxy
                         return;
                     }
                     case HttpFault.Delay delay -> sleep(delay.delay());
-                    case HttpFault.TruncateResponse _, HttpFault.ShortBody _ -> {
+                    case HttpFault.TruncateResponse _, HttpFault.ShortBody _, HttpFault.CorruptBody _ -> {
                         // applied to the answer below
                     }
                     case null -> {
@@ -357,7 +416,12 @@ public final class FaultInjectingHttpProxy
                 // the proxy has answered the expectation; the server gets the body at once
                 requestHead.remove("expect");
                 toOrigin.write(requestHead.bytes());
-                copyBody(requestHead, fromClient, toOrigin, Long.MAX_VALUE);
+                if (bufferedBody != null) {
+                    toOrigin.write(bufferedBody);
+                }
+                else {
+                    copyBody(requestHead, fromClient, toOrigin, Long.MAX_VALUE);
+                }
                 toOrigin.flush();
 
                 HttpHead responseHead = readResponseHead(fromOrigin);
@@ -394,6 +458,20 @@ public final class FaultInjectingHttpProxy
                         responseHead.set("Content-Length", Integer.toString(length));
                         toClient.write(responseHead.bytes());
                         toClient.write(body, 0, length);
+                        toClient.flush();
+                    }
+                    case HttpFault.CorruptBody corrupt -> {
+                        byte[] body = bodyless ? new byte[0] : readWholeBody(responseHead, fromOrigin);
+                        // the same bytes of the same answer every time: a corruption that a second read would cure
+                        // only if the second read is not corrupted too
+                        Random positions = new Random(body.length);
+                        for (int i = 0; i < corrupt.flippedBytes() && body.length > 0; i++) {
+                            body[positions.nextInt(body.length)] ^= 0x5A;
+                        }
+                        responseHead.remove("transfer-encoding");
+                        responseHead.set("Content-Length", Integer.toString(body.length));
+                        toClient.write(responseHead.bytes());
+                        toClient.write(body);
                         toClient.flush();
                     }
                     case null, default -> {
@@ -448,11 +526,63 @@ public final class FaultInjectingHttpProxy
     private static void writeError(OutputStream out, HttpStorageDialect.ErrorResponse error)
             throws IOException
     {
-        String head = "HTTP/1.1 %s %s\r\nContent-Type: %s\r\nContent-Length: %s\r\nx-amz-request-id: fault-proxy\r\n\r\n"
-                .formatted(error.status(), error.reason(), error.contentType(), error.body().length);
-        out.write(head.getBytes(ISO_8859_1));
+        StringBuilder head = new StringBuilder("HTTP/1.1 %s %s\r\nContent-Type: %s\r\nContent-Length: %s\r\n"
+                .formatted(error.status(), error.reason(), error.contentType(), error.body().length));
+        error.headers().forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+        out.write(head.append("\r\n").toString().getBytes(ISO_8859_1));
         out.write(error.body());
         out.flush();
+    }
+
+    private static void writeAnswer(OutputStream out, HttpStorageDialect.RawAnswer answer)
+            throws IOException
+    {
+        StringBuilder head = new StringBuilder("HTTP/1.1 %s %s\r\n".formatted(answer.status(), answer.reason()));
+        answer.headers().forEach((name, value) -> {
+            if (!name.equalsIgnoreCase("content-length") && !name.equalsIgnoreCase("transfer-encoding") && !name.equalsIgnoreCase("connection")) {
+                head.append(name).append(": ").append(value).append("\r\n");
+            }
+        });
+        head.append("Content-Length: ").append(answer.body().length).append("\r\n\r\n");
+        out.write(head.toString().getBytes(ISO_8859_1));
+        out.write(answer.body());
+        out.flush();
+    }
+
+    /**
+     * One request to the server on a connection of its own (a sub-request of a batch the proxy takes apart).
+     */
+    private HttpStorageDialect.RawAnswer sendUpstream(String requestLine, Map<String, String> headers, byte[] body)
+            throws IOException
+    {
+        try (Socket origin = new Socket(upstream.getHost(), upstream.getPort())) {
+            StringBuilder head = new StringBuilder(requestLine).append("\r\n");
+            boolean hasHost = false;
+            for (Map.Entry<String, String> header : headers.entrySet()) {
+                if (header.getKey().equalsIgnoreCase("content-length") || header.getKey().equalsIgnoreCase("connection")) {
+                    continue;
+                }
+                hasHost |= header.getKey().equalsIgnoreCase("host");
+                head.append(header.getKey()).append(": ").append(header.getValue()).append("\r\n");
+            }
+            if (!hasHost) {
+                head.append("Host: ").append(upstream.getHost()).append(':').append(upstream.getPort()).append("\r\n");
+            }
+            head.append("Content-Length: ").append(body.length).append("\r\nConnection: close\r\n\r\n");
+            OutputStream toOrigin = new BufferedOutputStream(origin.getOutputStream(), BUFFER_BYTES);
+            toOrigin.write(head.toString().getBytes(ISO_8859_1));
+            toOrigin.write(body);
+            toOrigin.flush();
+            InputStream fromOrigin = new BufferedInputStream(origin.getInputStream(), BUFFER_BYTES);
+            HttpHead responseHead = readResponseHead(fromOrigin);
+            if (responseHead == null) {
+                throw new IOException("the server closed the connection without answering " + requestLine);
+            }
+            boolean bodyless = requestLine.startsWith("HEAD ") || responseHead.status() == 204 || responseHead.status() == 304;
+            byte[] responseBody = bodyless ? new byte[0] : readWholeBody(responseHead, fromOrigin);
+            String[] statusLine = responseHead.startLine().split(" ", 3);
+            return new HttpStorageDialect.RawAnswer(responseHead.status(), statusLine.length > 2 ? statusLine[2] : "", responseHead.orderedHeaders(), responseBody);
+        }
     }
 
     private static HttpHead readResponseHead(InputStream in)
@@ -713,6 +843,18 @@ public final class FaultInjectingHttpProxy
                 }
             }
             return value;
+        }
+
+        /**
+         * The headers as spelt, in their order (a repeated header's last value).
+         */
+        Map<String, String> orderedHeaders()
+        {
+            Map<String, String> map = new LinkedHashMap<>();
+            for (String[] header : headers) {
+                map.put(header[0], header[1]);
+            }
+            return map;
         }
 
         Map<String, String> headerMap()

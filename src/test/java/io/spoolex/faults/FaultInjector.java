@@ -51,6 +51,14 @@ public interface FaultInjector
         SHORT_ANSWERS,
         LATENCY,
         OUTAGES,
+        /**
+         * Well-framed answers with flipped bytes in the body.
+         */
+        CORRUPTED_ANSWERS,
+        /**
+         * Batch requests some of whose sub-requests are refused while the batch itself succeeds.
+         */
+        BATCH_SUBREQUEST_ERRORS,
     }
 
     Set<Capability> capabilities();
@@ -89,7 +97,9 @@ public interface FaultInjector
     static Capability requiredCapability(HttpFault fault)
     {
         return switch (fault) {
-            case HttpFault.Respond _ -> Capability.ERROR_ANSWERS;
+            case HttpFault.Respond _, HttpFault.Answer _ -> Capability.ERROR_ANSWERS;
+            case HttpFault.FailBatchSubrequests _ -> Capability.BATCH_SUBREQUEST_ERRORS;
+            case HttpFault.CorruptBody _ -> Capability.CORRUPTED_ANSWERS;
             case HttpFault.Reset _, HttpFault.ResetDuringRequest _ -> Capability.RESETS;
             case HttpFault.CloseWithoutResponse _ -> Capability.EMPTY_ANSWERS;
             case HttpFault.TruncateResponse _ -> Capability.TRUNCATED_ANSWERS;

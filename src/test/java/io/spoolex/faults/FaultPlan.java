@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.Predicate;
 
 import static com.google.common.base.Preconditions.checkArgument;
@@ -47,9 +48,19 @@ public interface FaultPlan
     {
         List<Rule> copy = ImmutableList.copyOf(rules);
         Random random = new Random(seed);
+        // how often each rule fired in this plan, for rules with a limit
+        AtomicIntegerArray fired = new AtomicIntegerArray(copy.size());
         return request -> {
-            for (Rule rule : copy) {
+            for (int index = 0; index < copy.size(); index++) {
+                Rule rule = copy.get(index);
                 if (!rule.applies().test(request)) {
+                    continue;
+                }
+                if (rule.limit() < Integer.MAX_VALUE) {
+                    int ruleIndex = index;
+                    if (fired.getAndUpdate(ruleIndex, count -> Math.min(count + 1, rule.limit())) < rule.limit()) {
+                        return Optional.of(rule.fault());
+                    }
                     continue;
                 }
                 double draw;
@@ -80,14 +91,31 @@ public interface FaultPlan
     /**
      * @param applies which requests the rule is about (e.g. every listing)
      * @param probability the share of those requests that get the fault
+     * @param limit with a limit, the first {@code limit} requests the rule applies to get the fault (whatever the
+     *         probability) and the rest never, in each plan: a fault every run draws, however few such requests the
+     *         backend makes
      */
-    record Rule(Predicate<Request> applies, double probability, HttpFault fault)
+    record Rule(Predicate<Request> applies, double probability, HttpFault fault, int limit)
     {
         public Rule
         {
             requireNonNull(applies, "applies is null");
             requireNonNull(fault, "fault is null");
             checkArgument(probability >= 0 && probability <= 1, "probability must be in [0, 1]");
+            checkArgument(limit > 0, "limit must be positive");
+        }
+
+        public Rule(Predicate<Request> applies, double probability, HttpFault fault)
+        {
+            this(applies, probability, fault, Integer.MAX_VALUE);
+        }
+
+        /**
+         * The first {@code count} requests of this kind get the fault.
+         */
+        public static Rule first(RequestKind kind, int count, HttpFault fault)
+        {
+            return new Rule(request -> request.kind() == kind, 1.0, fault, count);
         }
 
         public static Rule of(RequestKind kind, double probability, HttpFault fault)

@@ -78,6 +78,12 @@ public record FaultScenario(
          * fault-tolerant execution runs again); nothing is left after close.
          */
         FAILS_RETRYABLY,
+        /**
+         * Corrupted data is never taken for rows: every row arrives (a damaged manifest is read again), or the read
+         * fails with a retryable {@code SPOOL_FILE_CORRUPTED} naming the file, and fault-tolerant execution runs the
+         * reading task again; nothing is left after close.
+         */
+        DETECTS_CORRUPTION,
     }
 
     public record Outage(Phase phase, Duration duration)

@@ -52,7 +52,10 @@ public final class FaultScenarios
     public static final FaultScenario RESETS = scenario("resets", "5% of requests reset before the answer, 5% of uploads reset half-way through the body", List.of(
             Rule.of(WRITE, 0.05, new HttpFault.ResetDuringRequest(0.5)),
             Rule.any(0.05, new HttpFault.Reset())));
-    public static final FaultScenario EMPTY_ANSWERS = scenario("empty-answers", "5% of requests answered by closing the connection", List.of(Rule.any(0.05, new HttpFault.CloseWithoutResponse())));
+    // the first write too: 5% of the thirty-odd requests of a small cycle may draw none
+    public static final FaultScenario EMPTY_ANSWERS = scenario("empty-answers", "the first write and 5% of all requests answered by closing the connection", List.of(
+            Rule.first(WRITE, 1, new HttpFault.CloseWithoutResponse()),
+            Rule.any(0.05, new HttpFault.CloseWithoutResponse())));
     public static final FaultScenario TRUNCATED_BODIES = scenario("truncated-bodies", "10% of reads cut off mid-body; 10% of reads and 20% of listings well-framed but short", List.of(
             Rule.of(READ, 0.10, new HttpFault.TruncateResponse(0.5)),
             Rule.of(READ, 0.10, new HttpFault.ShortBody(0.5)),
@@ -71,8 +74,9 @@ public final class FaultScenarios
             Expectation.RIDES_OUT);
     public static final FaultScenario LISTINGS_FAIL_AT_CLOSE = new FaultScenario(
             "listings-fail-at-close",
-            "at close, 50% of listings cut short (well-framed) and 20% of deletes reset",
-            List.of(Rule.of(LIST, 0.5, new HttpFault.ShortBody(0.5)), Rule.of(DELETE, 0.2, new HttpFault.Reset())),
+            "at close, 50% of listings cut short (well-framed), the first delete request and 20% of the others reset",
+            // the first delete always: a close that deletes by name may make a single delete request (one batch)
+            List.of(Rule.of(LIST, 0.5, new HttpFault.ShortBody(0.5)), Rule.first(DELETE, 1, new HttpFault.Reset()), Rule.of(DELETE, 0.2, new HttpFault.Reset())),
             EnumSet.of(Phase.CLOSE),
             Optional.empty(),
             Optional.empty(),
@@ -84,6 +88,22 @@ public final class FaultScenarios
             Duration.ofSeconds(6),
             Optional.of(new RetryLimits(3, Duration.ofSeconds(2))),
             Expectation.FAILS_RETRYABLY);
+    public static final FaultScenario CORRUPTED_READS = new FaultScenario(
+            "corrupted-reads",
+            "20% of GET answers with one byte flipped in the body (well-framed: the length is right, the content is not)",
+            List.of(new Rule(request -> request.kind() == READ && request.method().equals("GET"), 0.20, new HttpFault.CorruptBody(1))),
+            ALL_PHASES,
+            Optional.empty(),
+            Optional.empty(),
+            Expectation.DETECTS_CORRUPTION);
+    public static final FaultScenario BATCH_THROTTLING_AT_CLOSE = new FaultScenario(
+            "batch-throttling-at-close",
+            "at close, 30% of the sub-requests of every batch delete refused as throttled (503) while the batch itself succeeds",
+            List.of(Rule.of(DELETE, 1.0, new HttpFault.FailBatchSubrequests(0.3, SLOW_DOWN))),
+            EnumSet.of(Phase.CLOSE),
+            Optional.empty(),
+            Optional.empty(),
+            Expectation.RIDES_OUT);
     public static final FaultScenario MIXED = scenario("mixed", "a bit of everything: 3% SlowDown, 2% 500, 2% resets, 2% empty answers, 5% reads cut off, 10% listings short, 20 ms latency", List.of(
             Rule.any(0.03, new HttpFault.Respond(SLOW_DOWN)),
             Rule.any(0.02, new HttpFault.Respond(INTERNAL_ERROR)),
@@ -115,17 +135,19 @@ public final class FaultScenarios
                 OUTAGE_AT_CLOSE,
                 LISTINGS_FAIL_AT_CLOSE,
                 OUTAGE_BEYOND_RETRY_TIME,
+                CORRUPTED_READS,
+                BATCH_THROTTLING_AT_CLOSE,
                 MIXED);
     }
 
     /**
      * A representative few for the default test run: every kind of fault at least once (MIXED), throttling, a short
      * outage while writing, faults during cleanup and an outage at close that only cleanup's own rounds ride out, and
-     * an outage no retry rides out.
+     * an outage no retry rides out, and corrupted reads.
      */
     public static List<FaultScenario> fast()
     {
-        return List.of(MIXED, THROTTLING_10, OUTAGE_DURING_WRITES, LISTINGS_FAIL_AT_CLOSE, OUTAGE_AT_CLOSE, OUTAGE_BEYOND_RETRY_TIME);
+        return List.of(MIXED, THROTTLING_10, OUTAGE_DURING_WRITES, LISTINGS_FAIL_AT_CLOSE, OUTAGE_AT_CLOSE, OUTAGE_BEYOND_RETRY_TIME, CORRUPTED_READS);
     }
 
     public static FaultScenario byName(String name)

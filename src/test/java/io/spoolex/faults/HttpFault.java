@@ -37,6 +37,52 @@ public sealed interface HttpFault
     }
 
     /**
+     * Answers the request itself with this status and error code, in the storage's own error format (see
+     * {@link HttpStorageDialect#answer}), without passing it on: for the answers a scenario of errors has no kind
+     * for (403 AuthorizationPermissionMismatch, say).
+     */
+    record Answer(int status, String reason, String errorCode)
+            implements HttpFault
+    {
+        public Answer
+        {
+            checkArgument(status >= 400 && status < 600, "status must be an error status");
+            requireNonNull(reason, "reason is null");
+            requireNonNull(errorCode, "errorCode is null");
+        }
+    }
+
+    /**
+     * Passes a batch request's sub-requests to the storage one by one, except this fraction of them, which are
+     * answered with the error instead, and answers the batch as the storage would, well-formed: a batch that
+     * succeeds as a whole while some of what it asked for was refused (Azure's blob batch under throttling). Only
+     * for storages whose dialect can take a batch apart ({@link HttpStorageDialect#answerBatch}); other requests
+     * pass.
+     */
+    record FailBatchSubrequests(double fraction, ErrorKind error)
+            implements HttpFault
+    {
+        public FailBatchSubrequests
+        {
+            checkArgument(fraction > 0 && fraction <= 1, "fraction must be in (0, 1]");
+            requireNonNull(error, "error is null");
+        }
+    }
+
+    /**
+     * Passes the request on and flips this many bytes of the answer's body, well-framed (the length is right, the
+     * content is not): corruption on the way that no transport check caught.
+     */
+    record CorruptBody(int flippedBytes)
+            implements HttpFault
+    {
+        public CorruptBody
+        {
+            checkArgument(flippedBytes > 0, "flippedBytes must be positive");
+        }
+    }
+
+    /**
      * Reads the request, then resets the connection (TCP RST) without an answer, as a crashed server or a dropped
      * load balancer connection does. The request is not passed on.
      */
@@ -105,11 +151,11 @@ public sealed interface HttpFault
     enum ErrorKind
     {
         /**
-         * Throttling: S3's 503 SlowDown.
+         * Throttling: S3's 503 SlowDown, Azure's 503 ServerBusy.
          */
         SLOW_DOWN(503),
         /**
-         * Throttling as some S3-compatible stores answer it: 429 Too Many Requests.
+         * Throttling as some S3-compatible stores (and Azure, for some limits) answer it: 429 Too Many Requests.
          */
         TOO_MANY_REQUESTS(429),
         /**
@@ -117,7 +163,7 @@ public sealed interface HttpFault
          */
         INTERNAL_ERROR(500),
         /**
-         * 503 ServiceUnavailable.
+         * 503 ServiceUnavailable (Azure has no such code: its 503 is ServerBusy, which it means as throttling).
          */
         SERVICE_UNAVAILABLE(503);
 

@@ -65,7 +65,7 @@ final class AzureBlockWriter
     private final BlockBlobAsyncClient client;
     private final AzureLocation location;
     private final AzureStorageStats stats;
-    private final int maxTries;
+    private final AzureCalls calls;
     // block ids of one writer share a random part, so that blocks a failed earlier writer of the same blob staged
     // are never committed; every id has the same length, as Azure requires of all blocks of a blob
     private final String blockIdPrefix = UUID.randomUUID().toString().replace("-", "");
@@ -81,12 +81,12 @@ final class AzureBlockWriter
     @GuardedBy("this")
     private ListenableFuture<Void> aborted;
 
-    AzureBlockWriter(BlockBlobAsyncClient client, AzureLocation location, AzureStorageStats stats, int maxTries)
+    AzureBlockWriter(BlockBlobAsyncClient client, AzureLocation location, AzureStorageStats stats, AzureCalls calls)
     {
         this.client = requireNonNull(client, "client is null");
         this.location = requireNonNull(location, "location is null");
         this.stats = requireNonNull(stats, "stats is null");
-        this.maxTries = maxTries;
+        this.calls = requireNonNull(calls, "calls is null");
     }
 
     @Override
@@ -101,7 +101,7 @@ final class AzureBlockWriter
         BinaryData body = body(buffers);
         long bytes = body.getLength();
         ListenableFuture<Void> staged = Futures.transform(
-                AzureFailures.call("write", location, maxTries, () -> client.stageBlockWithResponse(new BlockBlobStageBlockOptions(blockId, body))),
+                calls.call("write", location, () -> client.stageBlockWithResponse(new BlockBlobStageBlockOptions(blockId, body))),
                 _ -> {
                     stats.getUploadedBytes().update(bytes);
                     return null;
@@ -118,13 +118,13 @@ final class AzureBlockWriter
         state = State.FINISHING;
         if (blockIds.isEmpty()) {
             // nothing was written: an empty blob, as a file that was never written to is empty
-            finished = upload(client, location, stats, maxTries, ImmutableList.of());
+            finished = upload(client, location, stats, calls, ImmutableList.of());
             return finished;
         }
         List<String> ids = ImmutableList.copyOf(blockIds);
         finished = Futures.transformAsync(
                 Futures.allAsList(stagedBlocks),
-                _ -> asVoid(AzureFailures.call("write", location, maxTries, () -> client.commitBlockListWithResponse(new BlockBlobCommitBlockListOptions(ids)))),
+                _ -> asVoid(calls.call("write", location, () -> client.commitBlockListWithResponse(new BlockBlobCommitBlockListOptions(ids)))),
                 directExecutor());
         return finished;
     }
@@ -141,7 +141,7 @@ final class AzureBlockWriter
             // the commit may already have made the blob: once it settles, remove whatever exists
             ListenableFuture<Void> completion = finished;
             aborted = Futures.whenAllComplete(completion).callAsync(
-                    () -> isSuccessful(completion) ? AzureSpoolStorage.deleteBlob(client, location, stats, maxTries) : immediateVoidFuture(),
+                    () -> isSuccessful(completion) ? AzureSpoolStorage.deleteBlob(client, location, stats, calls) : immediateVoidFuture(),
                     directExecutor());
             return aborted;
         }
@@ -151,12 +151,12 @@ final class AzureBlockWriter
         return aborted;
     }
 
-    static ListenableFuture<Void> upload(BlockBlobAsyncClient client, AzureLocation location, AzureStorageStats stats, int maxTries, List<Slice> content)
+    static ListenableFuture<Void> upload(BlockBlobAsyncClient client, AzureLocation location, AzureStorageStats stats, AzureCalls calls, List<Slice> content)
     {
         BinaryData body = body(content);
         long bytes = body.getLength();
         return Futures.transform(
-                AzureFailures.call("write", location, maxTries, () -> client.uploadWithResponse(new BlockBlobSimpleUploadOptions(body))),
+                calls.call("write", location, () -> client.uploadWithResponse(new BlockBlobSimpleUploadOptions(body))),
                 _ -> {
                     stats.getUploadedBytes().update(bytes);
                     return null;

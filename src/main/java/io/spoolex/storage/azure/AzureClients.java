@@ -42,8 +42,9 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The Azure SDK clients of one storage account (the configured connection string's or endpoint's), all on one
- * {@link AzureHttpClient} and one retry policy: exponential backoff up to {@code exchange.azure.max-error-retries}
- * attempts for throttling (429, 503), server errors (500) and network failures.
+ * {@link AzureHttpClient}, and the {@link AzureCalls} every request goes through. The SDK makes one try per call:
+ * Spoolex retries (by time as well as attempts, each request on its own timer), and two retry policies on top of
+ * each other would multiply their attempts.
  */
 final class AzureClients
         implements AutoCloseable
@@ -57,6 +58,7 @@ final class AzureClients
     private final DataLakeServiceAsyncClient dataLakeService;
     private final String credentials;
     private final int maxTries;
+    private final AzureCalls calls;
 
     private final BlobBatchAsyncClient batchClient;
 
@@ -65,12 +67,14 @@ final class AzureClients
         requireNonNull(config, "config is null");
         requireNonNull(stats, "stats is null");
         this.maxTries = config.maxTries();
+        this.calls = new AzureCalls(AzureCalls.retryPolicy(config), stats);
+        // one try: AzureCalls retries
         RequestRetryOptions retryOptions = new RequestRetryOptions(
-                RetryPolicyType.EXPONENTIAL,
-                maxTries,
+                RetryPolicyType.FIXED,
+                1,
                 (Duration) null,
-                Duration.ofMillis(config.getRetryDelay().toMillis()),
-                Duration.ofMillis(config.getMaxRetryDelay().toMillis()),
+                Duration.ofMillis(1),
+                Duration.ofMillis(1),
                 null);
         this.timer = Executors.newSingleThreadScheduledExecutor(daemonThreadsNamed("spoolex-azure-timer-%s"));
         this.slots = new ConnectionSlots(config.getMaxConnections(), config.getPendingAcquireMaxCount(), config.getConnectionAcquisitionTimeout().toMillis(), timer, stats);
@@ -149,9 +153,9 @@ final class AzureClients
         return blobService.getAccountName();
     }
 
-    int maxTries()
+    AzureCalls calls()
     {
-        return maxTries;
+        return calls;
     }
 
     ConnectionSlots slots()
@@ -166,6 +170,8 @@ final class AzureClients
             httpClient.close();
         }
         timer.shutdownNow();
+        // what the client no longer answers, and retries waiting for their turn, fail as closed
+        calls.close();
     }
 
     @Override

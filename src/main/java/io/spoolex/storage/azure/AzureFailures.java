@@ -21,6 +21,7 @@ import com.azure.storage.blob.models.BlobStorageException;
 import com.azure.storage.file.datalake.models.DataLakeStorageException;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.SettableFuture;
+import io.spoolex.storage.RequestFailure;
 import io.spoolex.storage.SpoolStorage.StorageOperation;
 import io.spoolex.storage.StorageErrors;
 import io.trino.spi.TrinoException;
@@ -28,40 +29,58 @@ import reactor.core.Disposable;
 import reactor.core.Exceptions;
 import reactor.core.publisher.Mono;
 
+import javax.xml.stream.XMLStreamException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.net.http.HttpConnectTimeoutException;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
 import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
 import static io.spoolex.SpoolexErrorCode.SPOOL_STORAGE_ERROR;
 import static io.spoolex.config.BaseDirectories.PROPERTY;
+import static io.spoolex.storage.RequestFailure.Kind.PERMANENT;
+import static io.spoolex.storage.RequestFailure.Kind.THROTTLED;
+import static io.spoolex.storage.RequestFailure.Kind.TRANSIENT;
 
+/**
+ * What the Azure SDK fails with: which failures another attempt can cure ({@link #classify}), the storage errors
+ * (each naming the blob) that the others become ({@link #translate}), and diagnoses for operators.
+ */
 final class AzureFailures
 {
     private AzureFailures() {}
 
     /**
-     * Runs an SDK call and adapts its result: failures become storage errors naming the file or directory, and
-     * cancelling the future cancels the call (which aborts its HTTP request). An empty result completes with null.
+     * Error codes of answers Azure gives when a request may succeed later (besides 429, 503 and every other 5xx).
      */
-    static <T> ListenableFuture<T> call(String action, AzureLocation location, int maxTries, Supplier<Mono<T>> call)
+    private static final Set<String> TRANSIENT_CODES = Set.of("OperationTimedOut", "InternalError", "ServerBusy");
+
+    /**
+     * Subscribes to one attempt's SDK call and adapts its result, failures as the SDK reported them; cancelling the
+     * future cancels the call (which aborts its HTTP request). An empty result completes with null.
+     */
+    static <T> ListenableFuture<T> adapt(Supplier<Mono<T>> call)
     {
         Mono<T> mono;
         try {
             mono = call.get();
         }
         catch (RuntimeException e) {
-            return immediateFailedFuture(translate(action, location, maxTries, e));
+            return immediateFailedFuture(e);
         }
         SettableFuture<T> result = SettableFuture.create();
         Disposable subscription = mono.subscribe(
                 result::set,
-                failure -> result.setException(translate(action, location, maxTries, failure)),
+                failure -> result.setException(unwrap(failure)),
                 () -> result.set(null));
         result.addListener(() -> {
             if (result.isCancelled()) {
@@ -71,7 +90,90 @@ final class AzureFailures
         return result;
     }
 
-    static TrinoException translate(String action, AzureLocation location, int maxTries, Throwable failure)
+    /**
+     * Whether another attempt can cure the failure, and what Azure answered: throttling (429, 503 ServerBusy) is
+     * retried after a longer backoff; other server errors, network failures, timeouts and answers cut short or
+     * malformed on the way are retried; client errors and checks of ours (a blob of the wrong size) are not.
+     */
+    static RequestFailure classify(Throwable failure)
+    {
+        Throwable cause = unwrap(failure);
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof AzureShortAnswerException shortAnswer) {
+                return new RequestFailure(TRANSIENT, shortAnswer.getMessage());
+            }
+            if (t instanceof TrinoException trinoException) {
+                return RequestFailure.permanent(trinoException.getErrorCode().getName());
+            }
+        }
+        if (cause instanceof HttpResponseException response && response.getResponse() != null) {
+            int status = response.getResponse().getStatusCode();
+            String code = errorCode(response);
+            String answer = code == null ? Integer.toString(status) : status + " " + code;
+            if (status == 429 || status == 503) {
+                return new RequestFailure(THROTTLED, answer);
+            }
+            // 501 Not Implemented and 505 HTTP Version Not Supported say what the service cannot do, not how it is
+            if ((status >= 500 && status != 501 && status != 505) || status == 408 || (code != null && TRANSIENT_CODES.contains(code))) {
+                return new RequestFailure(TRANSIENT, answer);
+            }
+            if (response.getCause() != null && isMalformedAnswer(response.getCause())) {
+                return new RequestFailure(TRANSIENT, "malformed answer (%s)".formatted(answer));
+            }
+            return new RequestFailure(PERMANENT, answer);
+        }
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof TimeoutException) {
+                // the answer's own timeouts, and no connection slot becoming free (exchange.azure.connection-acquisition-timeout)
+                return new RequestFailure(TRANSIENT, "timeout (%s)".formatted(firstSentence(t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage())));
+            }
+            if (isMalformedAnswer(t)) {
+                // a listing or an error document cut off on the way
+                return new RequestFailure(TRANSIENT, "malformed answer");
+            }
+            if (t instanceof IOException || t instanceof UncheckedIOException) {
+                return new RequestFailure(TRANSIENT, "connection failure (%s)".formatted(t.getMessage() == null ? t.getClass().getSimpleName() : firstSentence(t.getMessage())));
+            }
+        }
+        return RequestFailure.permanent(cause.getClass().getSimpleName());
+    }
+
+    private static boolean isMalformedAnswer(Throwable failure)
+    {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof XMLStreamException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String firstSentence(String message)
+    {
+        int end = message.indexOf(". ");
+        String sentence = end < 0 ? message : message.substring(0, end + 1);
+        int line = sentence.indexOf('\n');
+        return line < 0 ? sentence : sentence.substring(0, line);
+    }
+
+    /**
+     * The last failure in the error of a request given up on: Azure's own words (never the SDK's message, which may
+     * quote request URLs, a SAS included), or the network failure.
+     */
+    static String describe(Throwable failure)
+    {
+        Throwable cause = unwrap(failure);
+        if (cause instanceof BlobStorageException blob && blob.getServiceMessage() != null) {
+            return firstSentence(blob.getServiceMessage());
+        }
+        if (cause instanceof HttpResponseException response && response.getResponse() != null) {
+            String code = errorCode(response);
+            return "HTTP %s%s".formatted(response.getResponse().getStatusCode(), code == null ? "" : " " + code);
+        }
+        return cause.getMessage() == null ? cause.getClass().getSimpleName() : firstSentence(cause.getMessage());
+    }
+
+    static TrinoException translate(String action, AzureLocation location, Throwable failure)
     {
         Throwable cause = unwrap(failure);
         // a check of ours inside the SDK's stream, wrapped on its way out
@@ -88,11 +190,6 @@ final class AzureFailures
             }
             if (status == 404 && "ContainerNotFound".equals(errorCode)) {
                 return new TrinoException(SPOOL_STORAGE_ERROR, "Failed to %s %s: container %s does not exist".formatted(action, location, location.container()), cause);
-            }
-            if (isRetried(status)) {
-                // what is left after the SDK's retries with backoff: FTE retries the task (SPOOL_STORAGE_ERROR is EXTERNAL)
-                return new TrinoException(SPOOL_STORAGE_ERROR, "Failed to %s %s: Azure Storage answered %s%s to all %s attempts (exchange.azure.max-error-retries)"
-                        .formatted(action, location, status, errorCode == null ? "" : " " + errorCode, maxTries), cause);
             }
             return new TrinoException(SPOOL_STORAGE_ERROR, "Failed to %s %s: Azure Storage answered %s%s".formatted(action, location, status, errorCode == null ? "" : " " + errorCode), cause);
         }
@@ -162,14 +259,6 @@ final class AzureFailures
         String errorCode = errorCode(response);
         // a HEAD answer has no body to carry an error code
         return errorCode == null || errorCode.equals("BlobNotFound") || errorCode.equals("PathNotFound");
-    }
-
-    /**
-     * The statuses the SDK retries with backoff: throttling and server errors.
-     */
-    static boolean isRetried(int status)
-    {
-        return status == 429 || status == 500 || status == 503;
     }
 
     static int statusCode(Throwable failure)

@@ -15,6 +15,7 @@ package io.spoolex.storage.azure;
 
 import com.azure.core.exception.HttpResponseException;
 import com.azure.storage.blob.models.StorageAccountInfo;
+import com.google.common.util.concurrent.ListenableFuture;
 import io.airlift.log.Logger;
 import io.spoolex.storage.SpoolStorage.StorageOperation;
 import io.trino.spi.TrinoException;
@@ -23,6 +24,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import static io.spoolex.config.BaseDirectories.PROPERTY;
 import static io.trino.spi.StandardErrorCode.CONFIGURATION_INVALID;
@@ -67,27 +71,27 @@ enum AzureNamespace
         checkContainerExists(clients, directory);
         try {
             // Get Account Information on the container: x-ms-is-hns-enabled
-            StorageAccountInfo info = clients.container(directory.container()).getAccountInfo().block(DETECTION_TIMEOUT);
+            StorageAccountInfo info = await(clients.calls().call("get the account information of", directory, () -> clients.container(directory.container()).getAccountInfo()));
             return info != null && info.isHierarchicalNamespaceEnabled() ? HIERARCHICAL : FLAT;
         }
         catch (RuntimeException e) {
-            Throwable cause = AzureFailures.unwrap(e);
+            Throwable cause = AzureFailures.unwrap(e instanceof DetectionFailure ? e.getCause() : e);
             int status = AzureFailures.statusCode(cause);
             if (status == 404 && cause instanceof HttpResponseException response && "ContainerNotFound".equals(AzureFailures.errorCode(response))) {
                 throw new TrinoException(CONFIGURATION_INVALID, "Invalid configuration: %s: container %s of %s does not exist".formatted(PROPERTY, directory.container(), directory), cause);
             }
             if (!ACCOUNT_INFORMATION_REFUSED.contains(status)) {
-                throw failure(directory, clients, cause);
+                throw failure(directory, e);
             }
             log.debug("Get Account Information for %s answered %s; probing the container's root directory instead", directory, status);
         }
         try {
             // the root directory of a hierarchical namespace answers as a blob named "/"; a flat container has none
-            Boolean exists = clients.container(directory.container()).getBlobAsyncClient("/").exists().block(DETECTION_TIMEOUT);
+            Boolean exists = await(clients.calls().call("probe the root directory of", directory, () -> clients.container(directory.container()).getBlobAsyncClient("/").exists()));
             return Boolean.TRUE.equals(exists) ? HIERARCHICAL : FLAT;
         }
         catch (RuntimeException e) {
-            throw failure(directory, clients, AzureFailures.unwrap(e));
+            throw failure(directory, e);
         }
     }
 
@@ -99,24 +103,69 @@ enum AzureNamespace
     {
         Boolean exists;
         try {
-            exists = clients.container(directory.container()).exists().block(DETECTION_TIMEOUT);
+            exists = await(clients.calls().call("check the container of", directory, () -> clients.container(directory.container()).exists()));
         }
         catch (RuntimeException e) {
-            Throwable cause = AzureFailures.unwrap(e);
+            Throwable cause = AzureFailures.unwrap(e instanceof DetectionFailure ? e.getCause() : e);
             if (AzureFailures.statusCode(cause) == 403) {
                 log.debug("Not allowed to read the properties of container %s; not checking that it exists", directory.container());
                 return;
             }
-            throw failure(directory, clients, cause);
+            throw failure(directory, e);
         }
         if (!Boolean.TRUE.equals(exists)) {
             throw new TrinoException(CONFIGURATION_INVALID, "Invalid configuration: %s: container %s of %s does not exist".formatted(PROPERTY, directory.container(), directory));
         }
     }
 
-    private static TrinoException failure(AzureLocation directory, AzureClients clients, Throwable cause)
+    /**
+     * Waits for a call (retried as every call is); a failure is thrown as the SDK's, whose status the callers read,
+     * with the error of the retries suppressed in it.
+     */
+    private static <T> T await(ListenableFuture<T> call)
     {
-        TrinoException translated = AzureFailures.translate("find out the namespace kind (flat or hierarchical) of", directory, clients.maxTries(), cause);
+        try {
+            return call.get(DETECTION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        catch (ExecutionException e) {
+            Throwable failure = e.getCause();
+            if (failure instanceof TrinoException trinoException && trinoException.getCause() instanceof RuntimeException cause) {
+                throw new DetectionFailure(trinoException, cause);
+            }
+            throw new DetectionFailure(failure instanceof TrinoException trinoException ? trinoException : null, failure);
+        }
+        catch (TimeoutException e) {
+            call.cancel(true);
+            throw new DetectionFailure(null, e);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            call.cancel(true);
+            throw new DetectionFailure(null, e);
+        }
+    }
+
+    /**
+     * A failed call of the detection: the SDK's failure, and the error naming the attempts if it was retried.
+     */
+    private static final class DetectionFailure
+            extends RuntimeException
+    {
+        private final TrinoException error;
+
+        DetectionFailure(TrinoException error, Throwable cause)
+        {
+            super(cause);
+            this.error = error;
+        }
+    }
+
+    private static TrinoException failure(AzureLocation directory, Throwable failure)
+    {
+        Throwable cause = failure instanceof DetectionFailure detection ? detection.getCause() : failure;
+        TrinoException translated = failure instanceof DetectionFailure detection && detection.error != null
+                ? detection.error
+                : AzureFailures.translate("find out the namespace kind (flat or hierarchical) of", directory, cause);
         // with the startup check's hint: this question is answered before the check can run
         return new TrinoException(CONFIGURATION_INVALID, "Invalid configuration: %s: %s (%s)".formatted(
                 PROPERTY,

@@ -42,7 +42,6 @@ import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
 import static io.spoolex.SpoolexErrorCode.SPOOL_FILE_CORRUPTED;
 import static io.spoolex.SpoolexErrorCode.SPOOL_STORAGE_ERROR;
 import static io.spoolex.storage.StorageErrors.storageError;
-import static io.spoolex.storage.StorageErrors.truncated;
 import static io.spoolex.storage.StorageErrors.wrongSize;
 import static java.util.Objects.requireNonNull;
 
@@ -54,28 +53,29 @@ final class AzureRangeReader
         implements SpoolFileReader
 {
     /**
-     * A range whose body breaks off is resumed from where it stopped (the SDK asks for the rest, pinned to the ETag).
+     * A range whose body breaks off is not resumed by the SDK: the read fails and {@link AzureCalls} asks for the whole
+     * range again after its backoff, so that every attempt is one request the retry policy counts.
      */
-    private static final DownloadRetryOptions BODY_RETRIES = new DownloadRetryOptions().setMaxRetryRequests(3);
+    private static final DownloadRetryOptions BODY_RETRIES = new DownloadRetryOptions().setMaxRetryRequests(0);
 
     private final BlobAsyncClient client;
     private final AzureLocation location;
     private final long expectedBytes;
     private final AzureStorageStats stats;
-    private final int maxTries;
+    private final AzureCalls calls;
 
     @GuardedBy("this")
     private final Set<ListenableFuture<Void>> inFlight = Sets.newIdentityHashSet();
     @GuardedBy("this")
     private boolean closed;
 
-    AzureRangeReader(BlobAsyncClient client, AzureLocation location, long expectedBytes, AzureStorageStats stats, int maxTries)
+    AzureRangeReader(BlobAsyncClient client, AzureLocation location, long expectedBytes, AzureStorageStats stats, AzureCalls calls)
     {
         this.client = requireNonNull(client, "client is null");
         this.location = requireNonNull(location, "location is null");
         this.expectedBytes = expectedBytes;
         this.stats = requireNonNull(stats, "stats is null");
-        this.maxTries = maxTries;
+        this.calls = requireNonNull(calls, "calls is null");
     }
 
     @Override
@@ -95,7 +95,7 @@ final class AzureRangeReader
             if (closed) {
                 return Futures.immediateFailedFuture(storageError("read", location.toUri(), new IllegalStateException("reader is closed")));
             }
-            ListenableFuture<Void> read = AzureFailures.call("read", location, maxTries, () -> download(position, target));
+            ListenableFuture<Void> read = calls.call("read", location, () -> download(position, target));
             inFlight.add(read);
             read.addListener(() -> forget(read, length), directExecutor());
             return read;
@@ -124,8 +124,10 @@ final class AzureRangeReader
                                 buffer.get(target.byteArray(), target.byteArrayOffset() + offset, bytes);
                                 written.addAndGet(bytes);
                             })
+                            // the blob has the manifest's size (checked above): an answer with less than its range was
+                            // cut short on the way, and another attempt gets all of it
                             .then(Mono.<Void>defer(() -> written.get() < length
-                                    ? Mono.error(truncated(location.toUri(), position + written.get(), expectedBytes))
+                                    ? Mono.error(new AzureShortAnswerException("short answer: %s of %s bytes at offset %s".formatted(written.get(), length, position)))
                                     : Mono.empty()));
                 })
                 // a range that starts past the blob's end: the blob is shorter than the manifest says

@@ -17,15 +17,15 @@ import com.azure.core.http.HttpPipelineCallContext;
 import com.azure.core.http.HttpPipelineNextPolicy;
 import com.azure.core.http.HttpPipelinePosition;
 import com.azure.core.http.HttpResponse;
-import com.azure.core.http.policy.HttpLoggingPolicy;
 import com.azure.core.http.policy.HttpPipelinePolicy;
 import reactor.core.publisher.Mono;
 
 import static java.util.Objects.requireNonNull;
 
 /**
- * Counts every attempt the Azure SDK sends (this policy runs after its retry policy, once per attempt) and what came
- * back, into {@link AzureStorageStats}.
+ * Counts every HTTP request the Azure SDK sends and what came back into {@link AzureStorageStats}: the API call by
+ * operation on a call's first attempt ({@link AzureCalls} puts the attempt into the context), every attempt in
+ * {@code Attempts}. Retries and failed calls are counted by {@link AzureCalls}.
  */
 final class AzureRequestCounter
         implements HttpPipelinePolicy
@@ -40,16 +40,13 @@ final class AzureRequestCounter
     @Override
     public Mono<HttpResponse> process(HttpPipelineCallContext context, HttpPipelineNextPolicy next)
     {
-        // the SDK's retry policy numbers attempts from 1
-        int attempt = context.getData(HttpLoggingPolicy.RETRY_COUNT_CONTEXT)
+        // requests made outside AzureCalls (none in Spoolex; credential requests of the identity library) are firsts
+        int attempt = context.getData(AzureCalls.ATTEMPT)
                 .filter(Integer.class::isInstance)
                 .map(Integer.class::cast)
                 .orElse(1);
         if (attempt <= 1) {
             stats.recordRequest(AzureOperation.of(context.getHttpRequest().getHttpMethod().name(), context.getHttpRequest().getUrl().getQuery()));
-        }
-        else {
-            stats.getRetries().update(1);
         }
         stats.getAttempts().update(1);
         return next.process()
@@ -61,11 +58,7 @@ final class AzureRequestCounter
                     if (status >= 500) {
                         stats.getServerErrors().update(1);
                     }
-                    if (status >= 400) {
-                        stats.getFailedRequests().update(1);
-                    }
-                })
-                .doOnError(_ -> stats.getFailedRequests().update(1));
+                });
     }
 
     @Override

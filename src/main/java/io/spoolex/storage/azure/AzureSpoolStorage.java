@@ -45,7 +45,6 @@ import io.spoolex.storage.SpoolFileStatus;
 import io.spoolex.storage.SpoolFileWriter;
 import io.spoolex.storage.SpoolStorage;
 import io.trino.spi.TrinoException;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 import java.net.URI;
@@ -54,10 +53,12 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import static com.google.common.collect.ImmutableList.toImmutableList;
 import static com.google.common.util.concurrent.Futures.immediateFailedFuture;
@@ -103,6 +104,7 @@ public class AzureSpoolStorage
     private static final long CLOSE_WAIT_SECONDS = 10;
 
     private final AzureClients clients;
+    private final AzureCalls calls;
     private final AzureStorageStats stats;
     private final AzureNamespace namespace;
     private final int blockBytes;
@@ -120,6 +122,7 @@ public class AzureSpoolStorage
         this.stats = requireNonNull(stats, "stats is null");
         this.blockBytes = toIntExact(config.getBlockSize().toBytes());
         this.clients = new AzureClients(config, stats);
+        this.calls = clients.calls();
         try {
             this.namespace = AzureNamespace.detect(clients, baseDirectories.locations());
         }
@@ -156,14 +159,14 @@ public class AzureSpoolStorage
     public ListenableFuture<Void> putFile(URI file, List<Slice> content)
     {
         AzureLocation location = AzureLocation.of(file);
-        return AzureBlockWriter.upload(blockBlob(location), location, stats, clients.maxTries(), content);
+        return AzureBlockWriter.upload(blockBlob(location), location, stats, calls, content);
     }
 
     @Override
     public SpoolFileWriter createFile(URI file)
     {
         AzureLocation location = AzureLocation.of(file);
-        return new AzureBlockWriter(blockBlob(location), location, stats, clients.maxTries());
+        return new AzureBlockWriter(blockBlob(location), location, stats, calls);
     }
 
     @Override
@@ -171,7 +174,7 @@ public class AzureSpoolStorage
     {
         AzureLocation location = AzureLocation.of(file);
         return Futures.transform(
-                AzureFailures.call("read", location, clients.maxTries(), () -> clients.container(location.container()).getBlobAsyncClient(location.path()).downloadContentWithResponse(null, null)),
+                calls.call("read", location, () -> clients.container(location.container()).getBlobAsyncClient(location.path()).downloadContentWithResponse(null, null)),
                 response -> {
                     byte[] bytes = response.getValue().toBytes();
                     stats.getDownloadedBytes().update(bytes.length);
@@ -184,7 +187,7 @@ public class AzureSpoolStorage
     public SpoolFileReader openFile(URI file, long expectedBytes)
     {
         AzureLocation location = AzureLocation.of(file);
-        return new AzureRangeReader(clients.container(location.container()).getBlobAsyncClient(location.path()), location, expectedBytes, stats, clients.maxTries());
+        return new AzureRangeReader(clients.container(location.container()).getBlobAsyncClient(location.path()), location, expectedBytes, stats, calls);
     }
 
     @Override
@@ -236,7 +239,7 @@ public class AzureSpoolStorage
     private ListenableFuture<Void> deleteNow(AzureLocation directory)
     {
         return switch (namespace) {
-            case FLAT -> AzureFailures.call("delete", directory, clients.maxTries(), () -> deleteByPrefix(directory));
+            case FLAT -> calls.call("delete", directory, () -> deleteByPrefix(directory));
             case HIERARCHICAL -> deleteHierarchicalDirectory(directory);
         };
     }
@@ -261,7 +264,41 @@ public class AzureSpoolStorage
 
     private Mono<Void> deleteBatch(AzureLocation directory, List<String> names)
     {
+        return deleteBatch(directory, new PendingDeletes(names));
+    }
+
+    /**
+     * The blobs of a batch delete not yet deleted: a retry of the batch sends only these (the SDK logs every blob
+     * answered 404 as an error, so resending the deleted ones would log a line per blob).
+     */
+    private static final class PendingDeletes
+    {
+        @GuardedBy("this")
+        private final Set<String> names;
+
+        PendingDeletes(List<String> names)
+        {
+            this.names = new LinkedHashSet<>(names);
+        }
+
+        synchronized List<String> names()
+        {
+            return ImmutableList.copyOf(names);
+        }
+
+        synchronized void done(String name)
+        {
+            names.remove(name);
+        }
+    }
+
+    private Mono<Void> deleteBatch(AzureLocation directory, PendingDeletes pending)
+    {
         return Mono.defer(() -> {
+            List<String> names = pending.names();
+            if (names.isEmpty()) {
+                return Mono.empty();
+            }
             BlobBatchAsyncClient batchClient = clients.batch();
             BlobBatch batch = batchClient.getBlobBatch();
             List<Response<Void>> responses = new ArrayList<>(names.size());
@@ -271,19 +308,26 @@ public class AzureSpoolStorage
             // each blob's answer is looked at on its own: one that is already gone is deleted all the same
             return batchClient.submitBatchWithResponse(batch, false).then(Mono.defer(() -> {
                 int deleted = 0;
+                BlobStorageException refused = null;
                 for (int i = 0; i < responses.size(); i++) {
                     try {
                         responses.get(i).getStatusCode();
                         deleted++;
+                        pending.done(names.get(i));
                     }
                     catch (BlobStorageException e) {
-                        if (!AzureFailures.isMissing(e)) {
-                            return Mono.error(AzureFailures.translate("delete", directory.withPath(names.get(i)), clients.maxTries(), e));
+                        if (AzureFailures.isMissing(e)) {
+                            pending.done(names.get(i));
+                        }
+                        else if (refused == null) {
+                            // Azure's own answer for the blob (throttled, say), for the retry to judge: the next
+                            // attempt deletes what is still there
+                            refused = e;
                         }
                     }
                 }
                 stats.getDeletedBlobs().update(deleted);
-                return Mono.empty();
+                return refused == null ? Mono.empty() : Mono.error(refused);
             }));
         });
     }
@@ -294,7 +338,7 @@ public class AzureSpoolStorage
     private ListenableFuture<Void> deleteHierarchicalDirectory(AzureLocation directory)
     {
         DataLakeDirectoryAsyncClient client = clients.fileSystem(directory.container()).getDirectoryAsyncClient(directory.directoryPath());
-        ListenableFuture<Void> deleted = AzureFailures.call("delete", directory, clients.maxTries(), () -> client.deleteIfExistsWithResponse(new DataLakePathDeleteOptions().setIsRecursive(true))
+        ListenableFuture<Void> deleted = calls.call("delete", directory, () -> client.deleteIfExistsWithResponse(new DataLakePathDeleteOptions().setIsRecursive(true))
                 .doOnNext(response -> {
                     if (Boolean.TRUE.equals(response.getValue())) {
                         stats.getDeletedDirectories().update(1);
@@ -304,7 +348,7 @@ public class AzureSpoolStorage
         // a delete of the same or an enclosing directory that runs at the same time may make this one fail (409):
         // what is gone is deleted all the same
         return Futures.catchingAsync(deleted, TrinoException.class, failure -> Futures.transformAsync(
-                AzureFailures.call("delete", directory, clients.maxTries(), client::exists),
+                calls.call("delete", directory, client::exists),
                 exists -> Boolean.TRUE.equals(exists) ? immediateFailedFuture(failure) : Futures.immediateVoidFuture(),
                 directExecutor()), directExecutor());
     }
@@ -314,12 +358,12 @@ public class AzureSpoolStorage
     {
         AzureLocation location = AzureLocation.of(directory);
         return switch (namespace) {
-            case FLAT -> AzureFailures.call("list", location, clients.maxTries(), () -> clients.container(location.container())
+            case FLAT -> calls.call("list", location, () -> clients.container(location.container())
                     .listBlobs(new ListBlobsOptions().setPrefix(location.directoryPrefix()))
                     .map(blob -> new SpoolFileStatus(location.withPath(blob.getName()).toUri(), blob.getProperties().getContentLength(), Optional.ofNullable(blob.getProperties().getLastModified()).map(OffsetDateTime::toInstant)))
                     .collect(toImmutableList()));
             case HIERARCHICAL -> Futures.catchingAsync(
-                    AzureFailures.call("list", location, clients.maxTries(), () -> clients.fileSystem(location.container())
+                    calls.call("list", location, () -> clients.fileSystem(location.container())
                             .listPaths(new ListPathsOptions().setPath(location.directoryPath().isEmpty() ? null : location.directoryPath()).setRecursive(true))
                             .filter(path -> !path.isDirectory())
                             .map(path -> new SpoolFileStatus(location.withPath(path.getName()).toUri(), path.getContentLength(), Optional.ofNullable(path.getLastModified()).map(OffsetDateTime::toInstant)))
@@ -364,9 +408,16 @@ public class AzureSpoolStorage
         List<ListenableFuture<Void>> work = new ArrayList<>();
         namesByContainer.forEach((container, names) -> {
             AzureLocation location = containerLocations.get(container);
-            work.add(AzureFailures.call("delete", location, clients.maxTries(), () -> Flux.fromIterable(Lists.partition(names, BATCH_MAX_BLOBS))
-                    .flatMap(batch -> deleteBatch(location, batch), BATCH_PARALLELISM)
-                    .then()));
+            // each batch retried on its own: a batch of which Azure refused some blobs is sent again, and the blobs
+            // it deleted the first time count as deleted (gone) the second
+            work.add(asVoid(AsyncSemaphore.processAll(
+                    Lists.partition(names, BATCH_MAX_BLOBS),
+                    batch -> {
+                        PendingDeletes pending = new PendingDeletes(batch);
+                        return calls.call("delete", location, () -> deleteBatch(location, pending));
+                    },
+                    BATCH_PARALLELISM,
+                    directExecutor())));
         });
         if (!unlisted.isEmpty()) {
             work.add(deleteRecursively(unlisted));
@@ -380,13 +431,13 @@ public class AzureSpoolStorage
     {
         AzureLocation location = AzureLocation.of(baseDirectory);
         return switch (namespace) {
-            case FLAT -> AzureFailures.call("list", location, clients.maxTries(), () -> clients.container(location.container())
+            case FLAT -> calls.call("list", location, () -> clients.container(location.container())
                     .listBlobsByHierarchy("/", new ListBlobsOptions().setPrefix(location.directoryPrefix()))
                     .filter(item -> Boolean.TRUE.equals(item.isPrefix()))
                     .map(item -> new SpoolDirectoryStatus(location.withPath(item.getName()).toUri(), Optional.empty()))
                     .collect(toImmutableList()));
             case HIERARCHICAL -> Futures.catchingAsync(
-                    AzureFailures.call("list", location, clients.maxTries(), () -> clients.fileSystem(location.container())
+                    calls.call("list", location, () -> clients.fileSystem(location.container())
                             .listPaths(new ListPathsOptions().setPath(location.directoryPath().isEmpty() ? null : location.directoryPath()).setRecursive(false))
                             .filter(path -> path.isDirectory())
                             .map(path -> new SpoolDirectoryStatus(location.withPath(path.getName() + "/").toUri(), Optional.ofNullable(path.getLastModified()).map(OffsetDateTime::toInstant)))
@@ -403,10 +454,10 @@ public class AzureSpoolStorage
         return clients.container(location.container()).getBlobAsyncClient(location.path()).getBlockBlobAsyncClient();
     }
 
-    static ListenableFuture<Void> deleteBlob(BlobAsyncClientBase client, AzureLocation location, AzureStorageStats stats, int maxTries)
+    static ListenableFuture<Void> deleteBlob(BlobAsyncClientBase client, AzureLocation location, AzureStorageStats stats, AzureCalls calls)
     {
         return Futures.transform(
-                AzureFailures.call("discard", location, maxTries, () -> client.deleteIfExistsWithResponse(DeleteSnapshotsOptionType.INCLUDE, null)),
+                calls.call("discard", location, () -> client.deleteIfExistsWithResponse(DeleteSnapshotsOptionType.INCLUDE, null)),
                 response -> {
                     if (Boolean.TRUE.equals(response.getValue())) {
                         stats.getDeletedBlobs().update(1);

@@ -19,6 +19,7 @@ import io.airlift.configuration.ConfigSecuritySensitive;
 import io.airlift.units.DataSize;
 import io.airlift.units.Duration;
 import io.airlift.units.MaxDataSize;
+import io.airlift.units.MaxDuration;
 import io.airlift.units.MinDataSize;
 import io.airlift.units.MinDuration;
 import jakarta.validation.constraints.AssertTrue;
@@ -31,12 +32,13 @@ import java.util.Optional;
 
 import static com.google.common.base.MoreObjects.toStringHelper;
 import static io.airlift.units.DataSize.Unit.MEGABYTE;
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static java.util.concurrent.TimeUnit.MINUTES;
 import static java.util.concurrent.TimeUnit.SECONDS;
 
 /**
  * The {@code exchange.azure.*} properties: those of Trino 483's Azure exchange storage, with its names, defaults and
- * bounds, and two of Spoolex's own for the retry delays.
+ * bounds, and Spoolex's own for how long and how fast requests are retried.
  */
 public class AzureStorageConfig
 {
@@ -47,7 +49,9 @@ public class AzureStorageConfig
     public static final String MAX_CONNECTIONS = "exchange.azure.max-connections";
     public static final String PENDING_ACQUIRE_MAX_COUNT = "exchange.azure.pending-acquire-max-count";
     public static final String CONNECTION_ACQUISITION_TIMEOUT = "exchange.azure.connection-acquisition-timeout";
+    public static final String RETRY_TIME = "exchange.azure.retry-time";
     public static final String RETRY_DELAY = "exchange.azure.retry-delay";
+    public static final String THROTTLED_RETRY_DELAY = "exchange.azure.throttled-retry-delay";
     public static final String MAX_RETRY_DELAY = "exchange.azure.max-retry-delay";
 
     private String connectionString;
@@ -57,9 +61,11 @@ public class AzureStorageConfig
     private int maxConnections = 500;
     private int pendingAcquireMaxCount = 1000;
     private Duration connectionAcquisitionTimeout = new Duration(1, MINUTES);
-    // the Azure SDK's own defaults, which Trino's Azure exchange storage runs with
-    private Duration retryDelay = new Duration(4, SECONDS);
-    private Duration maxRetryDelay = new Duration(2, MINUTES);
+    // as the S3 backend's: an outage of up to 30 s costs time, not the task
+    private Duration retryTime = new Duration(30, SECONDS);
+    private Duration retryDelay = new Duration(100, MILLISECONDS);
+    private Duration throttledRetryDelay = new Duration(1, SECONDS);
+    private Duration maxRetryDelay = new Duration(5, SECONDS);
 
     public Optional<String> getConnectionString()
     {
@@ -112,7 +118,7 @@ public class AzureStorageConfig
     }
 
     @Config(MAX_ERROR_RETRIES)
-    @ConfigDescription("Attempts per Azure Storage request, counting the first (0 and 1 both mean a single attempt)")
+    @ConfigDescription("Attempts a failing Azure Storage request gets at least, counting the first (0 and 1 both mean one); see also exchange.azure.retry-time")
     public AzureStorageConfig setMaxErrorRetries(int maxErrorRetries)
     {
         this.maxErrorRetries = maxErrorRetries;
@@ -120,7 +126,8 @@ public class AzureStorageConfig
     }
 
     /**
-     * What the Azure SDK calls max tries: Trino passes this property there, so 10 means one attempt and nine retries.
+     * What the Azure SDK calls max tries: Trino passes this property there, so 10 means one attempt and nine retries
+     * (Spoolex retries itself, with this as the least number of attempts).
      */
     public int maxTries()
     {
@@ -170,6 +177,22 @@ public class AzureStorageConfig
     }
 
     @NotNull
+    @MinDuration("0s")
+    @MaxDuration("1h")
+    public Duration getRetryTime()
+    {
+        return retryTime;
+    }
+
+    @Config(RETRY_TIME)
+    @ConfigDescription("How long after its first failure an Azure Storage request that fails with a retryable error (throttling, 5xx, network failures, answers cut short) is still retried: the outage a task rides out")
+    public AzureStorageConfig setRetryTime(Duration retryTime)
+    {
+        this.retryTime = retryTime;
+        return this;
+    }
+
+    @NotNull
     @MinDuration("1ms")
     public Duration getRetryDelay()
     {
@@ -177,10 +200,25 @@ public class AzureStorageConfig
     }
 
     @Config(RETRY_DELAY)
-    @ConfigDescription("Base of the exponential backoff between attempts of a request that was throttled (429, 503), failed on the server (500) or on the network")
+    @ConfigDescription("Backoff before the first retry of a request that failed on the server (500 and other 5xx) or on the network; doubled for each further retry")
     public AzureStorageConfig setRetryDelay(Duration retryDelay)
     {
         this.retryDelay = retryDelay;
+        return this;
+    }
+
+    @NotNull
+    @MinDuration("1ms")
+    public Duration getThrottledRetryDelay()
+    {
+        return throttledRetryDelay;
+    }
+
+    @Config(THROTTLED_RETRY_DELAY)
+    @ConfigDescription("Backoff before the first retry of a throttled request (429, 503 ServerBusy); doubled for each further retry")
+    public AzureStorageConfig setThrottledRetryDelay(Duration throttledRetryDelay)
+    {
+        this.throttledRetryDelay = throttledRetryDelay;
         return this;
     }
 
@@ -203,6 +241,12 @@ public class AzureStorageConfig
     public boolean isRetryDelayWithinMax()
     {
         return retryDelay == null || maxRetryDelay == null || retryDelay.compareTo(maxRetryDelay) <= 0;
+    }
+
+    @AssertTrue(message = "exchange.azure.throttled-retry-delay must not exceed exchange.azure.max-retry-delay")
+    public boolean isThrottledRetryDelayWithinMax()
+    {
+        return throttledRetryDelay == null || maxRetryDelay == null || throttledRetryDelay.compareTo(maxRetryDelay) <= 0;
     }
 
     @AssertTrue(message = "Exactly one of exchange.azure.connection-string or exchange.azure.endpoint must be set")
@@ -241,7 +285,9 @@ public class AzureStorageConfig
                 .add("maxConnections", maxConnections)
                 .add("pendingAcquireMaxCount", pendingAcquireMaxCount)
                 .add("connectionAcquisitionTimeout", connectionAcquisitionTimeout)
+                .add("retryTime", retryTime)
                 .add("retryDelay", retryDelay)
+                .add("throttledRetryDelay", throttledRetryDelay)
                 .add("maxRetryDelay", maxRetryDelay)
                 .toString();
     }

@@ -20,7 +20,7 @@ import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMultiset;
 import com.google.common.collect.Multiset;
 import io.spoolex.exchange.AbstractExchangeContractTest;
-import io.spoolex.storage.s3.RecordingHttpRelay;
+import io.spoolex.faults.FaultInjectingHttpProxy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,8 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The exchange contract on Azurite, two containers as base directories ({@code abfss://}, at different depths) and
- * the smallest block size Trino allows, so that files of more than 4 MB go through staged blocks; through a recording
- * relay that counts the requests of each test by operation (printed at the end, see the test's output file).
+ * the smallest block size Trino allows, so that files of more than 4 MB go through staged blocks; through the fault
+ * proxy (without faults) that counts the requests of each test by operation (printed at the end, see the test's output file).
  */
 public class TestAzureExchangeContract
         extends AbstractExchangeContractTest
@@ -47,7 +47,7 @@ public class TestAzureExchangeContract
     private static final String HOST = AzuriteServer.ACCOUNT + ".dfs.core.windows.net";
 
     private static AzuriteServer server;
-    private static RecordingHttpRelay relay;
+    private static FaultInjectingHttpProxy relay;
     private static BlobServiceClient client;
     private static final Map<String, Multiset<AzureOperation>> requestsByTest = new TreeMap<>();
     private String currentTest;
@@ -57,7 +57,7 @@ public class TestAzureExchangeContract
             throws IOException
     {
         server = AzuriteServer.shared();
-        relay = new RecordingHttpRelay(server.blobEndpoint());
+        relay = new FaultInjectingHttpProxy(server.blobEndpoint(), AzureHttpDialect.AZURE);
         client = server.createClient();
         server.createContainers(CONTAINERS);
     }
@@ -147,7 +147,7 @@ public class TestAzureExchangeContract
 
     private static Multiset<AzureOperation> operations()
     {
-        return relay.requests().stream().map(AzureRequests::operation).collect(ImmutableMultiset.toImmutableMultiset());
+        return relay.requests().stream().map(AzureHttpDialect::operation).collect(ImmutableMultiset.toImmutableMultiset());
     }
 
     @Test

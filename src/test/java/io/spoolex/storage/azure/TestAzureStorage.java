@@ -15,15 +15,19 @@ package io.spoolex.storage.azure;
 
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
+import io.airlift.slice.Slice;
 import io.airlift.slice.Slices;
 import io.airlift.units.Duration;
 import io.spoolex.SpoolexErrorCode;
 import io.spoolex.exchange.ExchangeTestKit;
+import io.spoolex.faults.FaultInjectingHttpProxy;
+import io.spoolex.faults.FaultPlan;
+import io.spoolex.faults.HttpFault;
+import io.spoolex.storage.SpoolDirectoryContents;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileStatus;
 import io.spoolex.storage.SpoolFileWriter;
 import io.spoolex.storage.SpoolStorage.StorageOperation;
-import io.spoolex.storage.s3.RecordingHttpRelay;
 import io.trino.spi.TrinoException;
 import io.trino.spi.exchange.ExchangeManagerContext;
 import org.junit.jupiter.api.AfterAll;
@@ -36,6 +40,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -57,8 +62,8 @@ import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * What the Azure backend sends and how it copes, at the request level: retries with backoff of throttling and server
- * errors and the error that names blob and status when they run out (through a relay in front of Azurite that
- * answers for it), blob batches of at most 256 on a flat account, the connection limits, and, against a recording
+ * errors and the error that names blob and status when they run out (through the fault proxy in front of Azurite,
+ * which answers for it), blob batches of at most 256 on a flat account, the connection limits, and, against a recording
  * stand-in for the DFS endpoint Azurite lacks, the detection of a hierarchical namespace, its recursive delete and
  * listing, and the refusal of a mix.
  */
@@ -67,7 +72,7 @@ public class TestAzureStorage
     private static final String CONTAINER = "spoolex-requests";
 
     private static AzuriteServer server;
-    private static RecordingHttpRelay relay;
+    private static FaultInjectingHttpProxy relay;
     private final List<AzureSpoolStorage> storages = new ArrayList<>();
 
     @BeforeAll
@@ -76,7 +81,7 @@ public class TestAzureStorage
     {
         server = AzuriteServer.shared();
         server.createContainers(List.of(CONTAINER));
-        relay = new RecordingHttpRelay(server.blobEndpoint());
+        relay = new FaultInjectingHttpProxy(server.blobEndpoint(), AzureHttpDialect.AZURE);
     }
 
     @AfterAll
@@ -93,7 +98,7 @@ public class TestAzureStorage
     {
         storages.forEach(AzureSpoolStorage::close);
         storages.clear();
-        relay.answer(_ -> false, 0, 503, "Server Busy", "ServerBusy");
+        relay.stopFaults();
         relay.clear();
     }
 
@@ -110,7 +115,10 @@ public class TestAzureStorage
         return new AzureStorageConfig()
                 .setConnectionString(AzuriteServer.connectionString(URI.create(relay.endpoint() + "/" + AzuriteServer.ACCOUNT)))
                 .setMaxErrorRetries(maxErrorRetries)
+                // the attempts alone bound the retries here
+                .setRetryTime(new Duration(0, MILLISECONDS))
                 .setRetryDelay(new Duration(10, MILLISECONDS))
+                .setThrottledRetryDelay(new Duration(20, MILLISECONDS))
                 .setMaxRetryDelay(new Duration(100, MILLISECONDS));
     }
 
@@ -126,7 +134,7 @@ public class TestAzureStorage
 
     private static long count(AzureOperation operation)
     {
-        return relay.requests().stream().filter(request -> AzureRequests.operation(request) == operation).count();
+        return relay.requests().stream().filter(request -> AzureHttpDialect.operation(request) == operation).count();
     }
 
     @Test
@@ -135,7 +143,7 @@ public class TestAzureStorage
         AzureStorageStats stats = new AzureStorageStats();
         AzureSpoolStorage storage = storage(relayConfig(4), stats, base());
         URI file = directory().resolve("throttled.spool");
-        relay.answer(request -> AzureRequests.operation(request) == AzureOperation.PUT_BLOB, 2, 503, "Server Busy", "ServerBusy");
+        relay.answer(request -> AzureHttpDialect.operation(request) == AzureOperation.PUT_BLOB, 2, 503, "Server Busy", "ServerBusy");
         await(storage.putFile(file, List.of(Slices.wrappedBuffer(new byte[1000]))));
         assertThat(count(AzureOperation.PUT_BLOB)).isEqualTo(3);
         assertThat(stats.getRetries().getTotalCount()).isEqualTo(2);
@@ -143,7 +151,7 @@ public class TestAzureStorage
         assertThat(await(storage.getFile(file)).length()).isEqualTo(1000);
 
         // a range read answered 500 once, then served
-        relay.answer(request -> AzureRequests.operation(request) == AzureOperation.GET_BLOB, 1, 500, "Internal Server Error", "InternalError");
+        relay.answer(request -> AzureHttpDialect.operation(request) == AzureOperation.GET_BLOB, 1, 500, "Internal Server Error", "InternalError");
         try (SpoolFileReader reader = storage.openFile(file, 1000)) {
             await(reader.read(10, Slices.allocate(100)));
         }
@@ -156,13 +164,13 @@ public class TestAzureStorage
     {
         AzureSpoolStorage storage = storage(relayConfig(3), new AzureStorageStats(), base());
         URI file = directory().resolve("failing.spool");
-        relay.answer(request -> AzureRequests.operation(request) == AzureOperation.PUT_BLOCK, 1000, status, "Failing", status == 429 ? "TooManyRequests" : "ServerBusy");
+        relay.answer(request -> AzureHttpDialect.operation(request) == AzureOperation.PUT_BLOCK, 1000, status, "Failing", status == 429 ? "TooManyRequests" : "ServerBusy");
         SpoolFileWriter writer = storage.createFile(file);
         assertThatThrownBy(() -> await(writer.write(List.of(Slices.wrappedBuffer(new byte[5000])))))
                 .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode()).isEqualTo(SpoolexErrorCode.SPOOL_STORAGE_ERROR.toErrorCode()))
                 .hasMessageContaining(file.toString())
-                .hasMessageContaining("answered " + status)
-                .hasMessageContaining("all 3 attempts");
+                .hasMessageContaining("%s %s, 3 attempts over".formatted(status, status == 429 ? "TooManyRequests" : "ServerBusy"))
+                .hasMessageContaining("exchange.azure.max-error-retries=3, exchange.azure.retry-time=0s");
         // three attempts of the one request: max-error-retries counts attempts, as in Trino
         assertThat(count(AzureOperation.PUT_BLOCK)).isEqualTo(3);
         await(writer.abort());
@@ -170,11 +178,64 @@ public class TestAzureStorage
     }
 
     @Test
+    public void testShortAnswersAreReadAgain()
+    {
+        AzureStorageStats stats = new AzureStorageStats();
+        AzureSpoolStorage storage = storage(relayConfig(3), stats, base());
+        URI directory = directory();
+        URI file = directory.resolve("short.spool");
+        byte[] content = new byte[10_000];
+        new Random(7).nextBytes(content);
+        await(storage.putFile(file, List.of(Slices.wrappedBuffer(content))));
+
+        // a ranged read whose answer is well-framed but holds half its range: the blob has the right size, so the
+        // answer was cut on the way, and the range is read again
+        relay.setPlan(FaultPlan.firstN(request -> AzureHttpDialect.operation(request) == AzureOperation.GET_BLOB, 1, new HttpFault.ShortBody(0.5)));
+        Slice target = Slices.allocate(4000);
+        try (SpoolFileReader reader = storage.openFile(file, content.length)) {
+            await(reader.read(1000, target));
+        }
+        assertThat(target.getBytes()).isEqualTo(Arrays.copyOfRange(content, 1000, 5000));
+        assertThat(count(AzureOperation.GET_BLOB)).isEqualTo(2);
+
+        // a listing cut off mid-document does not parse: listed again
+        relay.clear();
+        relay.setPlan(FaultPlan.firstN(request -> AzureHttpDialect.operation(request) == AzureOperation.LIST_BLOBS, 1, new HttpFault.ShortBody(0.6)));
+        assertThat(names(await(storage.listFiles(directory)))).containsExactly(file.toString());
+        assertThat(count(AzureOperation.LIST_BLOBS)).isEqualTo(2);
+        assertThat(stats.getRetries().getTotalCount()).isEqualTo(2);
+    }
+
+    @Test
+    public void testRefusedBatchSubrequestsAreSentAgain()
+    {
+        AzureStorageStats stats = new AzureStorageStats();
+        AzureSpoolStorage storage = storage(relayConfig(5), stats, base());
+        URI directory = directory();
+        List<URI> files = new ArrayList<>();
+        List<ListenableFuture<Void>> puts = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            URI file = directory.resolve(i + ".spool");
+            files.add(file);
+            puts.add(storage.putFile(file, List.of(Slices.wrappedBuffer(new byte[10]))));
+        }
+        await(Futures.allAsList(puts));
+        relay.clear();
+        // the first batch succeeds as a whole, with every sub-request refused as throttled: Azure deleted nothing
+        relay.setPlan(FaultPlan.firstN(request -> AzureHttpDialect.operation(request) == AzureOperation.BLOB_BATCH, 1, new HttpFault.FailBatchSubrequests(1.0, HttpFault.ErrorKind.SLOW_DOWN)));
+        await(storage.deleteDirectories(List.of(new SpoolDirectoryContents(directory, files, List.of()))));
+        assertThat(relay.injectedFaults()).containsEntry("FailBatchSubrequests.refused", 20L);
+        assertThat(count(AzureOperation.BLOB_BATCH)).isEqualTo(2);
+        assertThat(stats.getDeletedBlobs().getTotalCount()).isEqualTo(20);
+        assertThat(await(storage.listFiles(directory))).isEmpty();
+    }
+
+    @Test
     public void testClientErrorsAreNotRetried()
     {
         AzureSpoolStorage storage = storage(relayConfig(5), new AzureStorageStats(), base());
         URI file = directory().resolve("forbidden.spool");
-        relay.answer(request -> AzureRequests.operation(request) == AzureOperation.PUT_BLOB, 1000, 403, "Forbidden", "AuthorizationPermissionMismatch");
+        relay.answer(request -> AzureHttpDialect.operation(request) == AzureOperation.PUT_BLOB, 1000, 403, "Forbidden", "AuthorizationPermissionMismatch");
         assertThatThrownBy(() -> await(storage.putFile(file, List.of(Slices.wrappedBuffer(new byte[10])))))
                 .isInstanceOf(TrinoException.class)
                 .hasMessageContaining(file.toString())
@@ -384,7 +445,7 @@ public class TestAzureStorage
     {
         // writes refused as for an identity without a data role: the startup check (FAIL) stops the start, naming the
         // directory, the operation, Azure's error code and the permission
-        relay.answer(request -> AzureRequests.operation(request) == AzureOperation.PUT_BLOB, 1000, 403, "Forbidden", "AuthorizationPermissionMismatch");
+        relay.answer(request -> AzureHttpDialect.operation(request) == AzureOperation.PUT_BLOB, 1000, 403, "Forbidden", "AuthorizationPermissionMismatch");
         String directory = base() + "startup-check/";
         Map<String, String> properties = Map.of(
                 "exchange.base-directories", directory,
@@ -402,12 +463,12 @@ public class TestAzureStorage
     {
         AzureSpoolStorage storage = storage(relayConfig(1), new AzureStorageStats(), base());
         URI file = directory().resolve("diagnosed.spool");
-        relay.answer(request -> AzureRequests.operation(request) == AzureOperation.GET_BLOB, 1000, 403, "Forbidden", "AuthenticationFailed");
+        relay.answer(request -> AzureHttpDialect.operation(request) == AzureOperation.GET_BLOB, 1000, 403, "Forbidden", "AuthenticationFailed");
         Throwable refused = catchThrowable(() -> await(storage.getFile(file)));
         assertThat(storage.diagnose(StorageOperation.READ, file, refused))
                 .startsWith("Azure Storage AuthenticationFailed (HTTP 403): the credentials are not accepted")
                 .doesNotContain(AzuriteServer.ACCOUNT_KEY);
-        relay.answer(request -> AzureRequests.operation(request) == AzureOperation.LIST_BLOBS, 1000, 403, "Forbidden", "AuthorizationResourceTypeMismatch");
+        relay.answer(request -> AzureHttpDialect.operation(request) == AzureOperation.LIST_BLOBS, 1000, 403, "Forbidden", "AuthorizationResourceTypeMismatch");
         Throwable listing = catchThrowable(() -> await(storage.listFiles(file.resolve("./"))));
         assertThat(storage.diagnose(StorageOperation.LIST, file, listing)).contains("AuthorizationResourceTypeMismatch (HTTP 403)").contains("srt=co");
         // a container that does not exist, on Azurite itself

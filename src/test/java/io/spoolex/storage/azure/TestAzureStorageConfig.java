@@ -78,8 +78,10 @@ public class TestAzureStorageConfig
                 .setMaxConnections(500)
                 .setPendingAcquireMaxCount(1000)
                 .setConnectionAcquisitionTimeout(new Duration(1, TimeUnit.MINUTES))
-                .setRetryDelay(new Duration(4, SECONDS))
-                .setMaxRetryDelay(new Duration(2, TimeUnit.MINUTES)));
+                .setRetryTime(new Duration(30, SECONDS))
+                .setRetryDelay(new Duration(100, MILLISECONDS))
+                .setThrottledRetryDelay(new Duration(1, SECONDS))
+                .setMaxRetryDelay(new Duration(5, SECONDS)));
     }
 
     @Test
@@ -92,8 +94,10 @@ public class TestAzureStorageConfig
                 .put("exchange.azure.max-connections", "100")
                 .put("exchange.azure.pending-acquire-max-count", "200")
                 .put("exchange.azure.connection-acquisition-timeout", "30s")
-                .put("exchange.azure.retry-delay", "100ms")
-                .put("exchange.azure.max-retry-delay", "5s")
+                .put("exchange.azure.retry-time", "2m")
+                .put("exchange.azure.retry-delay", "50ms")
+                .put("exchange.azure.throttled-retry-delay", "2s")
+                .put("exchange.azure.max-retry-delay", "10s")
                 .buildOrThrow();
         AzureStorageConfig expected = new AzureStorageConfig()
                 .setConnectionString("DefaultEndpointsProtocol=https;AccountName=a;AccountKey=a2V5;EndpointSuffix=core.windows.net")
@@ -102,8 +106,10 @@ public class TestAzureStorageConfig
                 .setMaxConnections(100)
                 .setPendingAcquireMaxCount(200)
                 .setConnectionAcquisitionTimeout(new Duration(30, SECONDS))
-                .setRetryDelay(new Duration(100, MILLISECONDS))
-                .setMaxRetryDelay(new Duration(5, SECONDS));
+                .setRetryTime(new Duration(2, TimeUnit.MINUTES))
+                .setRetryDelay(new Duration(50, MILLISECONDS))
+                .setThrottledRetryDelay(new Duration(2, SECONDS))
+                .setMaxRetryDelay(new Duration(10, SECONDS));
         assertFullMapping(properties, expected, Set.of("exchange.azure.endpoint"));
         // the other credential form: exactly one of the two may be set
         assertFullMapping(
@@ -153,6 +159,8 @@ public class TestAzureStorageConfig
                 arguments(Map.of("exchange.azure.max-connections", "0"), "exchange.azure.max-connections"),
                 arguments(Map.of("exchange.azure.pending-acquire-max-count", "0"), "exchange.azure.pending-acquire-max-count"),
                 arguments(Map.of("exchange.azure.retry-delay", "10s", "exchange.azure.max-retry-delay", "5s"), "exchange.azure.retry-delay must not exceed exchange.azure.max-retry-delay"),
+                arguments(Map.of("exchange.azure.throttled-retry-delay", "10s"), "exchange.azure.throttled-retry-delay must not exceed exchange.azure.max-retry-delay"),
+                arguments(Map.of("exchange.azure.retry-time", "2h"), "exchange.azure.retry-time"),
                 arguments(Map.of("exchange.azure.connection-string", ""), "Exactly one of exchange.azure.connection-string or exchange.azure.endpoint must be set"),
                 arguments(Map.of("exchange.azure.endpoint", "https://account.blob.core.windows.net"), "Exactly one of exchange.azure.connection-string or exchange.azure.endpoint must be set"),
                 arguments(Map.of("exchange.azure.connection-string", "", "exchange.azure.endpoint", "account.blob.core.windows.net"), "exchange.azure.endpoint must be an absolute http:// or https:// URL"),

@@ -82,8 +82,14 @@ public final class S3HttpDialect
         };
     }
 
+    @Override
+    public ErrorResponse answer(int status, String reason, String errorCode)
+    {
+        return error(status, reason, errorCode, reason);
+    }
+
     private static ErrorResponse error(int status, String reason, String code, String message)
     {
-        return ErrorResponse.xml(status, reason, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message><RequestId>fault-proxy</RequestId></Error>".formatted(code, message));
+        return ErrorResponse.xml(status, reason, Map.of("x-amz-request-id", "fault-proxy"), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message><RequestId>fault-proxy</RequestId></Error>".formatted(code, message));
     }
 }

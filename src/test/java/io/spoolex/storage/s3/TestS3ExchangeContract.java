@@ -16,7 +16,6 @@ package io.spoolex.storage.s3;
 import com.google.common.collect.ImmutableMultiset;
 import com.google.common.collect.Multiset;
 import io.spoolex.exchange.ExchangeTestKit;
-import io.spoolex.exchange.SpoolexSinkInstanceHandle;
 import io.spoolex.faults.FaultInjectingHttpProxy;
 import io.trino.spi.exchange.Exchange;
 import io.trino.spi.exchange.ExchangeManager;
@@ -36,6 +35,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import static com.google.common.collect.MoreCollectors.onlyElement;
+import static io.spoolex.exchange.ExchangeTestKit.createSink;
 import static io.spoolex.exchange.ExchangeTestKit.write;
 import static io.spoolex.exchange.TestPages.page;
 import static java.nio.charset.StandardCharsets.UTF_8;
@@ -184,16 +185,12 @@ public class TestS3ExchangeContract
         exchange.noMoreSinks();
         writeAttempt(manager, exchange, task0, 0, 0, 2, 2, 10_000);
         exchange.sinkFinished(task0, 0);
-        // attempt 0 of task 1 dies after writing (its worker is killed: no finish, no abort); attempt 1 commits (in the
-        // other bucket: a retry goes to another base directory)
-        SpoolexSinkInstanceHandle killedHandle = instantiate(exchange, task1, 0);
-        ExchangeSink killed = manager.createSink(killedHandle);
+        // attempt 0 of task 1 dies after writing (its worker is killed: no finish, no abort); attempt 1 commits
+        ExchangeSink killed = createSink(manager, exchange, task1, 0);
         write(killed, 0, List.of(page(1, 0, 0, 0, 6 * 1024 * 1024), page(1, 0, 0, 1, 6 * 1024 * 1024)));
         writeAttempt(manager, exchange, task1, 1, 1, 2, 2, 10_000);
         exchange.sinkFinished(task1, 1);
         assertThat(ExchangeTestKit.sourceHandles(exchange)).isNotEmpty();
-        // its key prefix: the path without the leading '/'
-        String killedPrefix = killedHandle.attemptDirectory().getPath().substring(1);
         // the killed attempt's upload is open with its first part uploaded, the rest of its 12 MB in memory (a sink keeps
         // a buffer back until it knows whether more comes): it sends nothing more, as a killed worker would not (a part
         // landing after the cleanup would stay, as docs/cleanup.md says of writers that outlive their exchange)
@@ -202,6 +199,11 @@ public class TestS3ExchangeContract
             Thread.sleep(50);
         }
         assertThat(uploadedParts()).isEqualTo(1);
+        // the killed attempt's directory, from its open upload: attempts are placed one by one, so a retry may sit in
+        // another base directory than the attempt before it
+        String killedPrefix = pendingUploads().stream()
+                .map(upload -> upload.key().substring(0, upload.key().indexOf(".1/0/") + ".1/0/".length()))
+                .collect(onlyElement());
         relay.clear();
         exchange.close();
         awaitNoStoredFiles();

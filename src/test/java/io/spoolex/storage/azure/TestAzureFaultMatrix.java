@@ -13,18 +13,23 @@
  */
 package io.spoolex.storage.azure;
 
-import io.spoolex.storage.s3.RecordingHttpRelay;
+import io.spoolex.faults.FaultScenario;
+import io.spoolex.faults.FaultScenarios;
+import org.junit.jupiter.api.Tag;
+
+import java.util.List;
 
 /**
- * The Azure Storage operation of a request a relay recorded.
+ * Every fault scenario on Azure Blob Storage (Azurite), tagged {@code fault-matrix} and left out of the default run
+ * (see docs/reliability.md for the command).
  */
-final class AzureRequests
+@Tag("fault-matrix")
+public class TestAzureFaultMatrix
+        extends TestAzureFaultScenarios
 {
-    private AzureRequests() {}
-
-    static AzureOperation operation(RecordingHttpRelay.Request request)
+    @Override
+    protected List<FaultScenario> scenarios()
     {
-        int query = request.target().indexOf('?');
-        return AzureOperation.of(request.method(), query < 0 ? null : request.target().substring(query + 1));
+        return FaultScenarios.all();
     }
 }
