@@ -148,7 +148,7 @@ public class TestLocalExchangeContract
             // the directory is back: the probe once the recovery time is up passes
             Files.delete(second);
             Files.createDirectories(second);
-            awaitNoStoredFiles();
+            awaitNoSpoolFiles();
             long deadline = System.nanoTime() + SECONDS.toNanos(30);
             while (health.state() != BaseDirectoryHealth.State.HEALTHY && System.nanoTime() < deadline) {
                 Thread.sleep(50);
