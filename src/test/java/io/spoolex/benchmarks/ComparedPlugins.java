@@ -17,10 +17,8 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Tracer;
 import io.spoolex.plugin.PluginArchive;
 import io.spoolex.plugin.PluginArchive.LoadedPlugin;
-import io.trino.spi.classloader.ThreadContextClassLoader;
 import io.trino.spi.exchange.ExchangeManager;
 import io.trino.spi.exchange.ExchangeManagerContext;
-import io.trino.spi.exchange.ExchangeManagerFactory;
 
 import java.lang.reflect.Method;
 import java.nio.file.Path;
@@ -95,28 +93,24 @@ final class ComparedPlugins
     private ComparedPlugins() {}
 
     /**
-     * An exchange manager created as Trino's {@code ExchangeManagerRegistry} creates one: the factory called with the
-     * plugin's class loader as the thread's context class loader.
+     * An exchange manager created as Trino's {@code ExchangeManagerRegistry} creates one, with a no-op tracer.
      */
     static ExchangeManager createExchangeManager(LoadedPlugin plugin, String factoryName, Map<String, String> properties)
     {
-        ExchangeManagerFactory factory = plugin.exchangeManagerFactory(factoryName);
-        try (ThreadContextClassLoader _ = new ThreadContextClassLoader(factory.getClass().getClassLoader())) {
-            return factory.create(properties, new ExchangeManagerContext()
+        return plugin.createExchangeManager(factoryName, properties, new ExchangeManagerContext()
+        {
+            @Override
+            public OpenTelemetry getOpenTelemetry()
             {
-                @Override
-                public OpenTelemetry getOpenTelemetry()
-                {
-                    return OpenTelemetry.noop();
-                }
+                return OpenTelemetry.noop();
+            }
 
-                @Override
-                public Tracer getTracer()
-                {
-                    return OpenTelemetry.noop().getTracer("spoolex-benchmark");
-                }
-            });
-        }
+            @Override
+            public Tracer getTracer()
+            {
+                return OpenTelemetry.noop().getTracer("spoolex-benchmark");
+            }
+        });
     }
 
     /**

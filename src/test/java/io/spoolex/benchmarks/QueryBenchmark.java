@@ -528,11 +528,11 @@ public final class QueryBenchmark
                 // a hang fails the benchmark instead of stalling it (these queries take seconds)
                 .setSystemProperty("query_max_run_time", "5m")
                 .build();
-        SpoolexCounters before = configuration == Configuration.A ? SpoolexQueryRunner.clusterCountersOfIsolatedPlugin(runner) : SpoolexCounters.ZERO;
+        SpoolexCounters before = configuration == Configuration.A ? SpoolexQueryRunner.clusterCounters(runner) : SpoolexCounters.ZERO;
         long start = System.nanoTime();
         MaterializedResultWithPlan result = runner.executeWithPlan(session, query.sql());
         double seconds = (System.nanoTime() - start) / 1e9;
-        SpoolexCounters spooled = configuration == Configuration.A ? SpoolexQueryRunner.clusterCountersOfIsolatedPlugin(runner).minus(before) : SpoolexCounters.ZERO;
+        SpoolexCounters spooled = configuration == Configuration.A ? SpoolexQueryRunner.clusterCounters(runner).minus(before) : SpoolexCounters.ZERO;
         List<String> failedTasks = QueryTasks.of(runner, result.queryId()).failed().stream().map(QueryTasks.Attempt::failure).toList();
 
         MaterializedResult rows = result.result();

@@ -304,9 +304,17 @@ public final class PluginArchive
          */
         public ExchangeManager createExchangeManager(String name, Map<String, String> properties)
         {
+            return createExchangeManager(name, properties, new ExchangeManagerContext() {});
+        }
+
+        /**
+         * As {@link #createExchangeManager(String, Map)}, with the engine's context (its OpenTelemetry and tracer).
+         */
+        public ExchangeManager createExchangeManager(String name, Map<String, String> properties, ExchangeManagerContext context)
+        {
             ExchangeManagerFactory factory = exchangeManagerFactory(name);
             try (ThreadContextClassLoader _ = new ThreadContextClassLoader(factory.getClass().getClassLoader())) {
-                return factory.create(properties, new ExchangeManagerContext() {});
+                return factory.create(properties, context);
             }
         }
 

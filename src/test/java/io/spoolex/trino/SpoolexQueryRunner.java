@@ -20,7 +20,6 @@ import com.google.inject.Scopes;
 import io.airlift.units.Duration;
 import io.spoolex.SpoolexPlugin;
 import io.spoolex.exchange.SpoolexExchangeManager;
-import io.spoolex.metrics.SpoolexStats;
 import io.trino.Session;
 import io.trino.exchange.ExchangeManagerRegistry;
 import io.trino.execution.FailureInjector;
@@ -91,22 +90,11 @@ public final class SpoolexQueryRunner
 
     /**
      * Spoolex's counters summed over the nodes: workers run the sinks and sources of the stages, the coordinator
-     * reads the output of the root stage (and, under QUERY retries, spools the query's result).
+     * reads the output of the root stage (and, under QUERY retries, spools the query's result). Read by name, so that
+     * it also works for a plugin installed from its plugin folder in a plugin class loader of its own, whose classes
+     * are not the ones this class loader sees.
      */
     public static SpoolexCounters clusterCounters(DistributedQueryRunner queryRunner)
-    {
-        SpoolexCounters sum = SpoolexCounters.ZERO;
-        for (SpoolexExchangeManager manager : exchangeManagers(queryRunner)) {
-            sum = sum.plus(SpoolexCounters.of(manager.getStats()));
-        }
-        return sum;
-    }
-
-    /**
-     * {@link #clusterCounters} for a Spoolex plugin installed from its plugin folder in a plugin class loader of its
-     * own, as a server installs it: its classes are not the ones this class loader sees, so they are read by name.
-     */
-    public static SpoolexCounters clusterCountersOfIsolatedPlugin(DistributedQueryRunner queryRunner)
     {
         SpoolexCounters sum = SpoolexCounters.ZERO;
         for (var server : queryRunner.getServers()) {
@@ -145,19 +133,6 @@ public final class SpoolexQueryRunner
     public record SpoolexCounters(long sinksFinished, long sinksAborted, long filesWritten, long sinkPageBytes, long sinkStorageBytes, long filesRead, long sourcePageBytes, long sinkBufferWaits)
     {
         public static final SpoolexCounters ZERO = new SpoolexCounters(0, 0, 0, 0, 0, 0, 0, 0);
-
-        static SpoolexCounters of(SpoolexStats stats)
-        {
-            return new SpoolexCounters(
-                    stats.getSinksFinished().getTotalCount(),
-                    stats.getSinksAborted().getTotalCount(),
-                    stats.getFilesWritten().getTotalCount(),
-                    stats.getSinkPageBytes().getTotalCount(),
-                    stats.getSinkStorageBytes().getTotalCount(),
-                    stats.getFilesRead().getTotalCount(),
-                    stats.getSourcePageBytes().getTotalCount(),
-                    stats.getSinkBufferWaits().getTotalCount());
-        }
 
         public SpoolexCounters plus(SpoolexCounters other)
         {
