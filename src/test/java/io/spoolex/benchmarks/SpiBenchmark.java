@@ -467,6 +467,7 @@ public final class SpiBenchmark
             // write: one thread per sink, the serializer in the loop (pages workload)
             long start = System.nanoTime();
             CpuTime cpuStart = cpuTime();
+            profileStart();
             ExecutorService executor = Executors.newFixedThreadPool(options.sinks());
             List<ExchangeSink> sinks = new ArrayList<>();
             for (ExchangeSinkHandle handle : sinkHandles) {
@@ -515,6 +516,7 @@ public final class SpiBenchmark
             syncToDisk();
             double writeSeconds = (System.nanoTime() - start) / 1e9;
             CpuTime writeCpu = cpuTime().since(cpuStart);
+            profileStop(configuration, "write");
             long storageBytes = storage.storedBytes();
             // Spoolex's sinks report their pool and peak; the classes live in the plugin's class loader
             long pool = ComparedPlugins.callLong(sinks.getFirst(), "getMemoryBudget").orElseGet(() -> storage.trinoSinkPool(options.partitions()));
@@ -532,7 +534,7 @@ public final class SpiBenchmark
             AtomicLong readChecksum = new AtomicLong();
             start = System.nanoTime();
             cpuStart = cpuTime();
-            profiler("start,event=cpu,interval=1ms,threads");
+            profileStart();
             List<Future<?>> readers = new ArrayList<>();
             for (int thread = 0; thread < options.sinks(); thread++) {
                 int readerIndex = thread;
@@ -565,7 +567,7 @@ public final class SpiBenchmark
             }
             double readSeconds = (System.nanoTime() - start) / 1e9;
             CpuTime readCpu = cpuTime().since(cpuStart);
-            profiler("stop,file=target/benchmarks/profile-%s-read-%s.collapsed".formatted(configuration.name(), ProcessHandle.current().pid()));
+            profileStop(configuration, "read");
             executor.shutdownNow();
             if (readUnits.get() != writtenUnits.get() || readChecksum.get() != writtenChecksum.get()) {
                 throw new IllegalStateException("%s read %s %s (checksum %s) but wrote %s (checksum %s)".formatted(
@@ -707,18 +709,35 @@ public final class SpiBenchmark
     }
 
     /**
-     * With {@code -Dspoolex.bench.async-profiler=/path/to/libasyncProfiler.so} and async-profiler's jar on the class
-     * path, profiles every read phase into target/benchmarks/profile-*.collapsed (a diagnostic, not a measurement).
+     * {@code bin/bench spi --profile cpu|wall} sets {@code spoolex.bench.async-profiler} (async-profiler's library,
+     * its jar on the class path) and {@code spoolex.bench.profile-event}: every pass's write and read phases are then
+     * profiled, one thread per stack root, into {@code target/benchmarks/profile-<configuration>-<phase>-<event>.collapsed}
+     * (the measured pass runs last and overwrites the warm-ups'). A diagnostic: the sampling costs a few percent, so
+     * a profiled run's times are not results.
      */
+    private static void profileStart()
+    {
+        profileEvent().ifPresent(event -> profiler("start,event=%s,interval=%s,threads".formatted(event, event.equals("wall") ? "5ms" : "1ms")));
+    }
+
+    private static void profileStop(Configuration configuration, String phase)
+    {
+        profileEvent().ifPresent(event -> profiler("stop,file=target/benchmarks/profile-%s-%s-%s.collapsed".formatted(configuration.name(), phase, event)));
+    }
+
+    private static Optional<String> profileEvent()
+    {
+        if (System.getProperty("spoolex.bench.async-profiler") == null) {
+            return Optional.empty();
+        }
+        return Optional.of(System.getProperty("spoolex.bench.profile-event", "cpu"));
+    }
+
     private static void profiler(String command)
     {
-        String library = System.getProperty("spoolex.bench.async-profiler");
-        if (library == null) {
-            return;
-        }
         try {
             Class<?> profiler = Class.forName("one.profiler.AsyncProfiler");
-            Object instance = profiler.getMethod("getInstance", String.class).invoke(null, library);
+            Object instance = profiler.getMethod("getInstance", String.class).invoke(null, System.getProperty("spoolex.bench.async-profiler"));
             profiler.getMethod("execute", String.class).invoke(instance, command);
         }
         catch (ReflectiveOperationException e) {
