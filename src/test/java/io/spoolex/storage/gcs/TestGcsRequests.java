@@ -14,6 +14,7 @@
 package io.spoolex.storage.gcs;
 
 import com.google.cloud.NoCredentials;
+import com.google.cloud.storage.StorageException;
 import com.google.common.util.concurrent.ListenableFuture;
 import io.airlift.bootstrap.Bootstrap;
 import io.airlift.bootstrap.LifeCycleManager;
@@ -34,6 +35,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.util.Arrays;
 import java.util.List;
@@ -242,6 +246,22 @@ public class TestGcsRequests
             assertThat(proxy.injectedFaults()).containsEntry("ShortBody", 1L);
             assertThat(proxy.requests().stream().filter(request -> GcsHttpDialect.operation(request) == GcsOperation.GET_MEDIA)).hasSize(2);
         }
+    }
+
+    /**
+     * The library's own retries (a resumable upload's) take any failure without an answer as retryable, as Spoolex's
+     * do: the JDK's "Error writing to server" during a short outage failed the session's start at once.
+     */
+    @Test
+    public void testLibraryRetriesRequestsWithoutAnswer()
+    {
+        StorageException noAnswer = new StorageException(0, "Error writing to server", new IOException("Error writing to server"));
+        assertThat(new GcsClients.AnswerlessRetried().getIdempotentHandler().shouldRetry(noAnswer, null)).isTrue();
+        assertThat(new GcsClients.AnswerlessRetried().getNonidempotentHandler().shouldRetry(noAnswer, null)).isTrue();
+        assertThat(GcsClients.AnswerlessRetried.isAnswerless(new StorageException(0, "timeout", new SocketTimeoutException("Read timed out")))).isTrue();
+        assertThat(GcsClients.AnswerlessRetried.isAnswerless(new StorageException(403, "Forbidden"))).isFalse();
+        assertThat(GcsClients.AnswerlessRetried.isAnswerless(new StorageException(0, "interrupted", new InterruptedIOException()))).isFalse();
+        assertThat(new GcsClients.AnswerlessRetried().getIdempotentHandler().shouldRetry(new StorageException(403, "Forbidden"), null)).isFalse();
     }
 
     private static byte[] bytes(int length)
