@@ -20,6 +20,7 @@ import io.spoolex.faults.FaultScenario.Expectation;
 import io.trino.spi.TrinoException;
 import io.trino.spi.exchange.ExchangeManager;
 import io.trino.spi.exchange.ExchangeManagerContext;
+import io.trino.spi.exchange.ExchangeManagerFactory;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -87,6 +88,15 @@ public abstract class AbstractFaultScenarioTest
         return ExchangeCycle.Workload.small();
     }
 
+    /**
+     * The exchange manager factory under test: the plugin's {@code filesystem} factory, unless the backend's storage
+     * client must be pointed at its server in a way no property does (GCS: the JSON API's host).
+     */
+    protected ExchangeManagerFactory exchangeManagerFactory()
+    {
+        return ExchangeTestKit.filesystemFactory();
+    }
+
     @ParameterizedTest
     @MethodSource("scenarios")
     public void testScenario(FaultScenario scenario)
@@ -101,7 +111,7 @@ public abstract class AbstractFaultScenarioTest
         // the same for the later probes of the base directories (a retry asks for one)
         properties.put("exchange.base-directory-probe-interval", "0s");
         scenario.storageRetries().ifPresent(limits -> properties.putAll(retryProperties(limits)));
-        ExchangeManager manager = ExchangeTestKit.filesystemFactory().create(properties, new ExchangeManagerContext() {});
+        ExchangeManager manager = exchangeManagerFactory().create(properties, new ExchangeManagerContext() {});
         Result result;
         try {
             ExchangeCycle cycle = new ExchangeCycle(workload(), injector(), inspector(), Duration.ofSeconds(90), Duration.ofSeconds(60));

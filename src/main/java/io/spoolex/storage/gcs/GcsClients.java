@@ -13,7 +13,9 @@
  */
 package io.spoolex.storage.gcs;
 
+import com.google.api.gax.retrying.ResultRetryAlgorithm;
 import com.google.api.gax.retrying.RetrySettings;
+import com.google.api.gax.retrying.TimedAttemptSettings;
 import com.google.cloud.storage.HttpStorageOptions;
 import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageOptions;
@@ -26,6 +28,9 @@ import io.spoolex.storage.RequestFailure;
 import io.spoolex.storage.StorageRetrier;
 import io.spoolex.storage.StorageRetryPolicy;
 
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -95,9 +100,75 @@ final class GcsClients
                 .setCredentials(credentials.credentials())
                 .setRetrySettings(retries)
                 // every request may be retried: Spoolex never writes a name twice, so a repeated write writes the same bytes
-                .setStorageRetryStrategy(StorageRetryStrategy.getUniformStorageRetryStrategy());
+                .setStorageRetryStrategy(new AnswerlessRetried());
         credentials.projectId().ifPresent(builder::setProjectId);
         return builder;
+    }
+
+    /**
+     * The library's uniform strategy (every request retryable), which also retries a request that got no answer for
+     * any I/O failure, as {@link GcsFailures} does for Spoolex's own retries: the uniform one knows only some
+     * exceptions (resets, an unexpected end of file), so a resumable upload whose session start failed with the JDK's
+     * {@code IOException: Error writing to server} during a short outage was given up on at once, failing the task.
+     */
+    static final class AnswerlessRetried
+            implements StorageRetryStrategy
+    {
+        private static final long serialVersionUID = 1;
+
+        private final StorageRetryStrategy uniform = StorageRetryStrategy.getUniformStorageRetryStrategy();
+
+        @Override
+        public ResultRetryAlgorithm<?> getIdempotentHandler()
+        {
+            return withAnswerless(uniform.getIdempotentHandler());
+        }
+
+        @Override
+        public ResultRetryAlgorithm<?> getNonidempotentHandler()
+        {
+            return withAnswerless(uniform.getNonidempotentHandler());
+        }
+
+        private static <T> ResultRetryAlgorithm<T> withAnswerless(ResultRetryAlgorithm<T> delegate)
+        {
+            return new ResultRetryAlgorithm<>()
+            {
+                @Override
+                public TimedAttemptSettings createNextAttempt(Throwable previousThrowable, T previousResponse, TimedAttemptSettings previousSettings)
+                {
+                    return delegate.createNextAttempt(previousThrowable, previousResponse, previousSettings);
+                }
+
+                @Override
+                public boolean shouldRetry(Throwable previousThrowable, T previousResponse)
+                {
+                    return delegate.shouldRetry(previousThrowable, previousResponse) || isAnswerless(previousThrowable);
+                }
+            };
+        }
+
+        /**
+         * No HTTP answer: an I/O failure (a timeout included), not an interruption, in a failure without a status.
+         */
+        static boolean isAnswerless(Throwable failure)
+        {
+            if (failure == null || Thread.currentThread().isInterrupted() || GcsFailures.serviceException(failure).map(service -> service.getCode() > 0).orElse(false)) {
+                return false;
+            }
+            for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+                if (cause instanceof SocketTimeoutException) {
+                    return true;
+                }
+                if (cause instanceof InterruptedIOException) {
+                    return false;
+                }
+                if (cause instanceof IOException) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     /**

@@ -26,6 +26,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.airlift.slice.Slice;
 import io.spoolex.storage.SpoolFileReader;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Set;
@@ -36,7 +37,6 @@ import static com.google.common.util.concurrent.Futures.immediateVoidFuture;
 import static com.google.common.util.concurrent.MoreExecutors.directExecutor;
 import static io.spoolex.storage.StorageErrors.fileNotFound;
 import static io.spoolex.storage.StorageErrors.storageError;
-import static io.spoolex.storage.StorageErrors.truncated;
 import static io.spoolex.storage.StorageErrors.wrongSize;
 import static java.util.Objects.requireNonNull;
 
@@ -125,7 +125,9 @@ final class GcsRangeReader
             ByteBuffer destination = ByteBuffer.wrap(target.byteArray(), target.byteArrayOffset(), length);
             while (destination.hasRemaining()) {
                 if (channel.read(destination) < 0) {
-                    throw truncated(location.toUri(), position + destination.position() - target.byteArrayOffset(), expectedBytes);
+                    // the generation read has the manifest's size (checked above), so an answer that ends early is a
+                    // short answer, not a short file: retried like a broken connection
+                    throw new ShortAnswerException("short answer: %s of %s bytes at offset %s".formatted(destination.position() - target.byteArrayOffset(), length, position));
                 }
             }
         }
@@ -161,5 +163,18 @@ final class GcsRangeReader
             inFlight.clear();
         }
         abandoned.forEach(read -> read.cancel(true));
+    }
+
+    /**
+     * A ranged answer with fewer bytes than asked for, of an object known to hold them: transient (an
+     * {@link IOException}, which {@link GcsFailures} retries).
+     */
+    static final class ShortAnswerException
+            extends IOException
+    {
+        ShortAnswerException(String message)
+        {
+            super(message);
+        }
     }
 }

@@ -43,6 +43,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 
+import static com.google.common.collect.ImmutableList.toImmutableList;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -96,11 +97,14 @@ public final class GcsJsonApiServer
     private final Deque<Failure> failures = new ConcurrentLinkedDeque<>();
     private final AtomicInteger uploadIds = new AtomicInteger();
     private final AtomicInteger batches = new AtomicInteger();
+    private final AtomicInteger cancelledUploads = new AtomicInteger();
 
     private static final class Upload
     {
         final String key;
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        // the object's metadata once the last chunk made it: the session still answers with it
+        Answer completed;
 
         Upload(String key)
         {
@@ -214,7 +218,7 @@ public final class GcsJsonApiServer
                 respond(exchange, failure.orElseThrow(), error(failure.orElseThrow()));
                 return;
             }
-            Answer answer = answer(method, path, query, contentRange, body);
+            Answer answer = answer(method, path, query, contentRange, Optional.ofNullable(exchange.getRequestHeaders().getFirst("Host")), body);
             Matcher ranged = Pattern.compile("bytes=(\\d+)-(\\d*)").matcher(range.orElse(""));
             if (answer.status() == 200 && "media".equals(params(query).get("alt")) && ranged.matches()) {
                 byte[] content = answer.body();
@@ -232,7 +236,7 @@ public final class GcsJsonApiServer
 
     private record Answer(int status, Map<String, String> headers, byte[] body) {}
 
-    private Answer answer(String method, String rawPath, String query, Optional<String> contentRange, byte[] body)
+    private Answer answer(String method, String rawPath, String query, Optional<String> contentRange, Optional<String> hostHeader, byte[] body)
     {
         Map<String, String> params = params(query);
         Matcher upload = UPLOAD_PATH.matcher(rawPath);
@@ -242,7 +246,9 @@ public final class GcsJsonApiServer
                 String name = params.containsKey("name") ? params.get("name") : jsonName(body);
                 String id = "upload-" + uploadIds.incrementAndGet();
                 uploads.put(id, new Upload(bucket + "/" + name));
-                return new Answer(200, Map.of("Location", host() + rawPath + "?uploadType=resumable&upload_id=" + id), new byte[0]);
+                // the session URI is on the host the client called (GCS answers with its own), so a proxy in between
+                // sees the chunks too
+                return new Answer(200, Map.of("Location", "http://" + hostHeader.orElse(host().substring("http://".length())) + rawPath + "?uploadType=resumable&upload_id=" + id), new byte[0]);
             }
             if (method.equals("POST") && "multipart".equals(params.get("uploadType"))) {
                 String text = new String(body, StandardCharsets.ISO_8859_1);
@@ -257,24 +263,23 @@ public final class GcsJsonApiServer
                 return json(200, objectJson(bucket, name, content.length));
             }
             if (method.equals("PUT") && params.containsKey("upload_id")) {
+                return uploadChunk(params.get("upload_id"), contentRange, body);
+            }
+            if (method.equals("DELETE") && params.containsKey("upload_id")) {
+                // cancelling a session (https://cloud.google.com/storage/docs/performing-resumable-uploads#cancel-upload):
+                // 499 once cancelled, and the session is gone; a session already completed is not cancelled
                 Upload session = uploads.get(params.get("upload_id"));
                 if (session == null) {
                     return json(404, error(404));
                 }
-                Matcher range = CONTENT_RANGE.matcher(contentRange.orElse(""));
-                if (!range.matches()) {
-                    return json(400, error(400));
+                synchronized (session) {
+                    if (session.completed != null) {
+                        return json(400, error(400));
+                    }
+                    uploads.remove(params.get("upload_id"));
                 }
-                session.bytes.writeBytes(body);
-                if (range.group(4).equals("*")) {
-                    int size = session.bytes.size();
-                    return new Answer(308, size == 0 ? Map.of() : Map.of("Range", "bytes=0-" + (size - 1)), new byte[0]);
-                }
-                byte[] content = session.bytes.toByteArray();
-                uploads.remove(params.get("upload_id"));
-                objects.put(session.key, content);
-                String bucketOf = session.key.substring(0, session.key.indexOf('/'));
-                return json(200, objectJson(bucketOf, session.key.substring(bucketOf.length() + 1), content.length));
+                cancelledUploads.incrementAndGet();
+                return json(499, error(499));
             }
         }
         Matcher object = OBJECT_PATH.matcher(rawPath);
@@ -309,6 +314,85 @@ public final class GcsJsonApiServer
     }
 
     /**
+     * One {@code PUT} of a resumable session, as GCS takes it
+     * (https://cloud.google.com/storage/docs/performing-resumable-uploads): {@code Content-Range: bytes A-B/*} adds a
+     * chunk and answers 308 with the {@code Range} persisted; {@code bytes A-B/SIZE} is the last chunk and makes the
+     * object (200 with its metadata); {@code bytes *}{@code /SIZE} or {@code *}{@code /*} without a body asks where the
+     * session stands: 308 with the {@code Range} persisted (none if nothing), or 200 with the object once it is made
+     * (also for a last chunk sent again after its answer was lost). A chunk starting before the persisted end (sent
+     * again after a lost answer) adds only what is new; one starting after it leaves a gap and is refused.
+     */
+    private Answer uploadChunk(String uploadId, Optional<String> contentRange, byte[] body)
+    {
+        Upload session = uploads.get(uploadId);
+        if (session == null) {
+            return json(404, error(404));
+        }
+        Matcher range = CONTENT_RANGE.matcher(contentRange.orElse(""));
+        if (!range.matches()) {
+            return json(400, error(400));
+        }
+        synchronized (session) {
+            if (session.completed != null) {
+                return session.completed;
+            }
+            long persisted = session.bytes.size();
+            if (range.group(2) != null) {
+                long start = Long.parseLong(range.group(2));
+                long end = Long.parseLong(range.group(3));
+                if (start > persisted || end - start + 1 != body.length) {
+                    return json(400, error(400));
+                }
+                int skip = (int) (persisted - start);
+                if (skip < body.length) {
+                    session.bytes.write(body, skip, body.length - skip);
+                }
+            }
+            else if (body.length > 0) {
+                return json(400, error(400));
+            }
+            int size = session.bytes.size();
+            if (range.group(4).equals("*") || Long.parseLong(range.group(4)) != size) {
+                if (!range.group(4).equals("*") && Long.parseLong(range.group(4)) < size) {
+                    return json(400, error(400));
+                }
+                return new Answer(308, size == 0 ? Map.of() : Map.of("Range", "bytes=0-" + (size - 1)), new byte[0]);
+            }
+            byte[] content = session.bytes.toByteArray();
+            objects.put(session.key, content);
+            String bucketOf = session.key.substring(0, session.key.indexOf('/'));
+            session.completed = json(200, objectJson(bucketOf, session.key.substring(bucketOf.length() + 1), content.length));
+            session.bytes.reset();
+            return session.completed;
+        }
+    }
+
+    /**
+     * Resumable upload sessions started and neither completed nor cancelled, as {@code bucket/name}: GCS keeps one
+     * (with its bytes) for a week after it started (https://cloud.google.com/storage/docs/resumable-uploads) unless
+     * the client cancels it.
+     */
+    public List<String> unfinishedUploads()
+    {
+        return uploads.values().stream()
+                .filter(upload -> {
+                    synchronized (upload) {
+                        return upload.completed == null;
+                    }
+                })
+                .map(upload -> upload.key)
+                .collect(toImmutableList());
+    }
+
+    /**
+     * How many sessions were cancelled with a {@code DELETE} of their URI.
+     */
+    public int cancelledUploads()
+    {
+        return cancelledUploads.get();
+    }
+
+    /**
      * A batch: each part one HTTP request; the answer one part per request, in order.
      */
     private void batch(HttpExchange exchange, byte[] body)
@@ -339,7 +423,7 @@ public final class GcsJsonApiServer
                     .findFirst();
             record(new Request(method, path, uri.getRawQuery(), Optional.empty(), 0, number, authorization));
             Optional<Integer> failure = scriptedFailure(method, path);
-            Answer result = failure.map(status -> json(status, error(status))).orElseGet(() -> answer(method, path, uri.getRawQuery(), Optional.empty(), new byte[0]));
+            Answer result = failure.map(status -> json(status, error(status))).orElseGet(() -> answer(method, path, uri.getRawQuery(), Optional.empty(), Optional.empty(), new byte[0]));
             answer.append("--").append(boundary).append("\r\n")
                     .append("Content-Type: application/http\r\n")
                     .append("Content-ID: <response-").append(index).append(">\r\n\r\n")
@@ -363,8 +447,12 @@ public final class GcsJsonApiServer
         return switch (status) {
             case 200 -> "OK";
             case 204 -> "No Content";
+            case 308 -> "Resume Incomplete";
+            case 400 -> "Bad Request";
             case 404 -> "Not Found";
             case 429 -> "Too Many Requests";
+            case 499 -> "Client Closed Request";
+            case 500 -> "Internal Server Error";
             case 503 -> "Service Unavailable";
             default -> "Status";
         };

@@ -14,22 +14,30 @@
 package io.spoolex.storage.gcs;
 
 import com.google.cloud.NoCredentials;
+import com.google.cloud.storage.StorageException;
 import com.google.common.util.concurrent.ListenableFuture;
 import io.airlift.bootstrap.Bootstrap;
 import io.airlift.bootstrap.LifeCycleManager;
 import io.airlift.slice.Slices;
 import io.spoolex.SpoolexErrorCode;
 import io.spoolex.config.BaseDirectories;
+import io.spoolex.faults.FaultInjectingHttpProxy;
+import io.spoolex.faults.FaultPlan;
+import io.spoolex.faults.HttpFault;
 import io.spoolex.metrics.SpoolexJmxModule;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileWriter;
 import io.spoolex.storage.SpoolStorage;
 import io.spoolex.storage.SpoolStorageModule;
+import io.spoolex.storage.gcs.GcsHttpDialect.GcsOperation;
 import io.trino.spi.TrinoException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.util.Arrays;
 import java.util.List;
@@ -61,20 +69,40 @@ public class TestGcsRequests
     public void start()
     {
         server = new GcsJsonApiServer();
+        Started started = start(server.host(), "gcs-requests-test");
+        storage = started.storage();
+        lifeCycle = started.lifeCycle();
+    }
+
+    private record Started(SpoolStorage storage, LifeCycleManager lifeCycle)
+            implements AutoCloseable
+    {
+        @Override
+        public void close()
+        {
+            storage.close();
+            lifeCycle.stop();
+        }
+    }
+
+    /**
+     * A native-mode storage whose client talks to {@code host} (the server, or a fault proxy in front of it).
+     */
+    private static Started start(String host, String name)
+    {
         GcsStorageBackend backend = GcsStorageBackend.withServiceFactory(options -> options
-                .setHost(server.host())
+                .setHost(host)
                 .setCredentials(NoCredentials.getInstance())
                 .setProjectId("spoolex-test")
                 .build()
                 .getService());
         SpoolStorageModule module = backend.module(BaseDirectories.parse(List.of("gs://" + BUCKET + "/spool"), backend.schemes(), "filesystem"));
-        var injector = new Bootstrap("io.spoolex.storage.test", module, new SpoolexJmxModule("gcs-requests-test"))
+        var injector = new Bootstrap("io.spoolex.storage.test", module, new SpoolexJmxModule(name))
                 .doNotInitializeLogging()
                 .disableSystemProperties()
                 .setRequiredConfigurationProperties(Map.of("exchange.s3.max-error-retries", "3", "exchange.s3.retry-time", "2s"))
                 .initialize();
-        storage = injector.getInstance(SpoolStorage.class);
-        lifeCycle = injector.getInstance(LifeCycleManager.class);
+        return new Started(injector.getInstance(SpoolStorage.class), injector.getInstance(LifeCycleManager.class));
     }
 
     @AfterEach
@@ -195,6 +223,45 @@ public class TestGcsRequests
         assertThat(requests.getFirst().method()).isEqualTo("GET");
         assertThat(requests.getLast().query()).contains("alt=media").contains("generation=1");
         assertThat(requests.getLast().contentRange()).contains("bytes=12345-13344");
+    }
+
+    /**
+     * A ranged answer that ends early but is well-framed (its Content-Length says so) is no short file: the object's
+     * size was checked, so the read is sent again, not failed as a corrupt file.
+     */
+    @Test
+    public void testShortRangedAnswerIsReadAgain()
+            throws Exception
+    {
+        byte[] content = bytes(50_000);
+        server.putObject(BUCKET, "spool/short.spool", content);
+        try (FaultInjectingHttpProxy proxy = new FaultInjectingHttpProxy(URI.create(server.host()), GcsHttpDialect.GCS);
+                Started throughProxy = start(proxy.endpoint().toString(), "gcs-requests-proxied-test")) {
+            proxy.injectFaults(List.of(new FaultPlan.Rule(request -> GcsHttpDialect.operation(request) == GcsOperation.GET_MEDIA, 1.0, new HttpFault.ShortBody(0.5), 1)), 0);
+            try (SpoolFileReader reader = throughProxy.storage().openFile(URI.create("gs://" + BUCKET + "/spool/short.spool"), content.length)) {
+                byte[] target = new byte[10_000];
+                await(reader.read(20_000, Slices.wrappedBuffer(target)));
+                assertThat(target).isEqualTo(Arrays.copyOfRange(content, 20_000, 30_000));
+            }
+            assertThat(proxy.injectedFaults()).containsEntry("ShortBody", 1L);
+            assertThat(proxy.requests().stream().filter(request -> GcsHttpDialect.operation(request) == GcsOperation.GET_MEDIA)).hasSize(2);
+        }
+    }
+
+    /**
+     * The library's own retries (a resumable upload's) take any failure without an answer as retryable, as Spoolex's
+     * do: the JDK's "Error writing to server" during a short outage failed the session's start at once.
+     */
+    @Test
+    public void testLibraryRetriesRequestsWithoutAnswer()
+    {
+        StorageException noAnswer = new StorageException(0, "Error writing to server", new IOException("Error writing to server"));
+        assertThat(new GcsClients.AnswerlessRetried().getIdempotentHandler().shouldRetry(noAnswer, null)).isTrue();
+        assertThat(new GcsClients.AnswerlessRetried().getNonidempotentHandler().shouldRetry(noAnswer, null)).isTrue();
+        assertThat(GcsClients.AnswerlessRetried.isAnswerless(new StorageException(0, "timeout", new SocketTimeoutException("Read timed out")))).isTrue();
+        assertThat(GcsClients.AnswerlessRetried.isAnswerless(new StorageException(403, "Forbidden"))).isFalse();
+        assertThat(GcsClients.AnswerlessRetried.isAnswerless(new StorageException(0, "interrupted", new InterruptedIOException()))).isFalse();
+        assertThat(new GcsClients.AnswerlessRetried().getIdempotentHandler().shouldRetry(new StorageException(403, "Forbidden"), null)).isFalse();
     }
 
     private static byte[] bytes(int length)
