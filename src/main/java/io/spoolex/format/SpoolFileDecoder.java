@@ -44,8 +44,9 @@ import static java.util.Objects.requireNonNull;
  * Reads one spool file from chunks of its bytes that arrive in order and may split units anywhere.
  * Every unit is verified before any of its bytes are used; the raw page bytes of each verified block go to the
  * consumer. {@link #finish()} then proves the file was complete: trailer present with the right block count and
- * byte total, nothing after it, the size the manifest recorded and, for files that are not encrypted (whose blocks
- * carry only checksums), the whole-file CRC32C it recorded.
+ * byte total, nothing after it, and the size and content checksum (CRC32C over the units' check values) the
+ * manifest recorded: a complete, well-formed file written by another attempt or another writer of the same name has
+ * other check values, because its salt differs.
  * Blocks are handed on in arrays of their own or in the place their {@link BlockSink} offered, never as views of a
  * chunk: the caller may reuse a chunk's memory as soon as {@link #decode} returns.
  * Any problem is a {@code SPOOL_FILE_CORRUPTED} error naming the file and what was wrong.
@@ -122,11 +123,6 @@ public final class SpoolFileDecoder
         if (bytesSeen > expectedFileBytes) {
             throw corrupted(fileName, "longer than the %s bytes its manifest recorded", expectedFileBytes);
         }
-        if (key.isEmpty()) {
-            // encrypted files need no whole-file checksum: every unit, the trailer's counts included, is authenticated
-            fileChecksum.update(buffer, position, chunk.length());
-        }
-
         while (position < end) {
             if (carryLength == 0) {
                 int available = end - position;
@@ -174,7 +170,7 @@ public final class SpoolFileDecoder
         if (bytesSeen != expectedFileBytes) {
             throw corrupted(fileName, "it has %s bytes but its manifest recorded %s", bytesSeen, expectedFileBytes);
         }
-        if (key.isEmpty() && (int) fileChecksum.getValue() != expectedChecksum) {
+        if ((int) fileChecksum.getValue() != expectedChecksum) {
             throw corrupted(fileName, "content checksum %08x does not match the manifest's %08x", (int) fileChecksum.getValue(), expectedChecksum);
         }
     }
@@ -229,6 +225,8 @@ public final class SpoolFileDecoder
 
     private void processUnit(byte[] buffer, int offset, int length, BlockSink blocks)
     {
+        // taken before the unit is opened, which may decrypt in place
+        fileChecksum.update(buffer, offset + length - checkBytes, checkBytes);
         switch (state) {
             case HEADER -> readHeader(buffer, offset);
             case BLOCKS -> {

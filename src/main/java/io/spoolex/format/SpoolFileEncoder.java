@@ -40,7 +40,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * Writes one spool file: its header, then blocks of raw page bytes (compressed when that shrinks them,
  * then sealed), then the trailer. The caller owns the output buffers; this class keeps the running totals
- * and the whole-file CRC32C that goes into the attempt's manifest. Not thread-safe: one per file.
+ * and the file's content checksum that goes into the attempt's manifest: a CRC32C over the check values (CRC32C or
+ * GCM tag) of its units, which bind every byte already, so the manifest needs no second pass over the bytes.
+ * Not thread-safe: one per file.
  */
 public final class SpoolFileEncoder
 {
@@ -50,6 +52,7 @@ public final class SpoolFileEncoder
 
     private final CompressionCodec codec;
     private final boolean encrypted;
+    private final int checkBytes;
     private final byte[] salt = new byte[SALT_BYTES];
     private final BlockSeal seal;
     private final CRC32C fileChecksum = new CRC32C();
@@ -74,6 +77,7 @@ public final class SpoolFileEncoder
         requireNonNull(key, "key is null");
         this.codec = requireNonNull(codec, "codec is null");
         this.encrypted = key.isPresent();
+        this.checkBytes = SpoolFileFormat.checkBytes(encrypted);
         random.nextBytes(salt);
         this.seal = BlockSeal.forFile(key, FILE_PURPOSE, fileId.toBytes(), salt);
     }
@@ -167,13 +171,14 @@ public final class SpoolFileEncoder
 
     private int account(byte[] out, int offset, int length)
     {
-        fileChecksum.update(out, offset, length);
+        // every unit ends with its check value
+        fileChecksum.update(out, offset + length - checkBytes, checkBytes);
         fileBytes += length;
         return length;
     }
 
     /**
-     * CRC32C of every byte written so far.
+     * CRC32C over the check values of the units written so far, in order.
      */
     public int fileChecksum()
     {

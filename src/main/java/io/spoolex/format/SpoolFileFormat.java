@@ -24,7 +24,7 @@ import static io.spoolex.SpoolexErrorCode.SPOOL_FILE_CORRUPTED;
 import static java.nio.ByteOrder.LITTLE_ENDIAN;
 
 /**
- * Constants of the spool file format (version 1); {@code docs/format.md} is the full byte layout.
+ * Constants of the spool file format (version 2); {@code docs/format.md} is the full byte layout.
  * <pre>
  * file    = header block* trailer
  * header  = magic "SPLX" | version u8 | flags u8 | reserved u16 | salt[16] | check
@@ -38,7 +38,7 @@ import static java.nio.ByteOrder.LITTLE_ENDIAN;
 public final class SpoolFileFormat
 {
     public static final int MAGIC = 0x584C5053; // "SPLX" read as a little-endian int
-    public static final byte VERSION = 1;
+    public static final byte VERSION = 2;
     public static final byte FLAG_ENCRYPTED = 1;
 
     public static final int SALT_BYTES = 16;

@@ -37,6 +37,7 @@ import static io.spoolex.format.SpoolFileFixture.decode;
 import static io.spoolex.format.SpoolFileFixture.encode;
 import static io.spoolex.format.SpoolFileFixture.pages;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 /**
@@ -143,15 +144,15 @@ public class TestSpoolFileFormat
             byte[] truncated = Arrays.copyOf(file.bytes(), length);
             // as stored (the manifest still records the full size) and as if the manifest had been rewritten to match
             assertDetected(file, truncated, file.bytes().length, file.checksum(), chunking, "truncated to " + length);
-            assertDetected(file, truncated, length, crc32c(truncated), chunking, "truncated to %s with a matching manifest".formatted(length));
+            assertDetected(file, truncated, length, contentChecksum(truncated, encrypted), chunking, "truncated to %s with a matching manifest".formatted(length));
         }
         for (int extra : new int[] {1, 2, 9, 30, 1000}) {
             byte[] extended = Arrays.copyOf(file.bytes(), file.bytes().length + extra);
             assertDetected(file, extended, file.bytes().length, file.checksum(), chunking, "extended by " + extra);
-            assertDetected(file, extended, extended.length, crc32c(extended), chunking, "extended by %s with a matching manifest".formatted(extra));
+            assertDetected(file, extended, extended.length, contentChecksum(extended, encrypted), chunking, "extended by %s with a matching manifest".formatted(extra));
             // a copy of the trailer appended, and a whole valid block appended after the trailer
             byte[] withTrailerTwice = concat(file.bytes(), Arrays.copyOfRange(file.bytes(), file.trailerOffset(), file.bytes().length));
-            assertDetected(file, withTrailerTwice, withTrailerTwice.length, crc32c(withTrailerTwice), chunking, "trailer twice");
+            assertDetected(file, withTrailerTwice, withTrailerTwice.length, contentChecksum(withTrailerTwice, encrypted), chunking, "trailer twice");
         }
     }
 
@@ -170,21 +171,21 @@ public class TestSpoolFileFormat
             swapped.set(i, blocks.get(i + 1));
             swapped.set(i + 1, blocks.get(i));
             byte[] bytes = assemble(header, swapped, trailer);
-            assertDetected(file, bytes, bytes.length, crc32c(bytes), chunking, "blocks %s and %s swapped".formatted(i, i + 1));
+            assertDetected(file, bytes, bytes.length, contentChecksum(bytes, encrypted), chunking, "blocks %s and %s swapped".formatted(i, i + 1));
 
             List<byte[]> dropped = new ArrayList<>(blocks);
             dropped.remove(i);
             bytes = assemble(header, dropped, trailer);
-            assertDetected(file, bytes, bytes.length, crc32c(bytes), chunking, "block %s dropped".formatted(i));
+            assertDetected(file, bytes, bytes.length, contentChecksum(bytes, encrypted), chunking, "block %s dropped".formatted(i));
 
             List<byte[]> duplicated = new ArrayList<>(blocks);
             duplicated.add(i + 1, blocks.get(i));
             bytes = assemble(header, duplicated, trailer);
-            assertDetected(file, bytes, bytes.length, crc32c(bytes), chunking, "block %s repeated".formatted(i));
+            assertDetected(file, bytes, bytes.length, contentChecksum(bytes, encrypted), chunking, "block %s repeated".formatted(i));
         }
         // the last block dropped together with a trailer that would match a shorter file cannot be forged, so drop both
         byte[] withoutEnd = assemble(header, blocks.subList(0, blocks.size() - 1), new byte[0]);
-        assertDetected(file, withoutEnd, withoutEnd.length, crc32c(withoutEnd), chunking, "last block and trailer dropped");
+        assertDetected(file, withoutEnd, withoutEnd.length, contentChecksum(withoutEnd, encrypted), chunking, "last block and trailer dropped");
 
         // a block of the same position from another file (another output partition, another attempt, another exchange)
         for (SpoolFileId other : List.of(
@@ -198,7 +199,7 @@ public class TestSpoolFileFormat
                 List<byte[]> replayed = new ArrayList<>(blocks);
                 replayed.set(i, otherBlocks.get(i));
                 byte[] bytes = assemble(header, replayed, trailer);
-                assertDetected(file, bytes, bytes.length, crc32c(bytes), chunking, "block %s replayed from %s".formatted(i, other));
+                assertDetected(file, bytes, bytes.length, contentChecksum(bytes, encrypted), chunking, "block %s replayed from %s".formatted(i, other));
             }
             // the whole file moved to another identity (another attempt's directory, another partition)
             assertDetected(file, otherFile.bytes(), otherFile.bytes().length, otherFile.checksum(), chunking, "whole file of " + other);
@@ -226,6 +227,24 @@ public class TestSpoolFileFormat
             }
             assertThat(pages).isEmpty();
         }
+    }
+
+    @ParameterizedTest
+    @MethodSource("codecs")
+    public void testAnotherWriteOfTheSameFileIsDetected(CompressionCodec codec, boolean encrypted)
+    {
+        // two complete, well-formed writes of the same file with the same pages (a retried upload, a stale copy):
+        // same identity, same size, every unit valid on its own; only the manifest's content checksum tells them apart
+        Optional<ExchangeKey> key = key(encrypted);
+        EncodedFile recorded = encode(FILE, key, codec, pages(10, 12, 300), 256);
+        EncodedFile other = encode(FILE, key, codec, recorded.pages(), 256);
+        assertThat(other.bytes().length).isEqualTo(recorded.bytes().length);
+        assertThat(decode(other, new Random(7))).containsExactlyElementsOf(recorded.pages());
+        assertThat(other.checksum()).isNotEqualTo(recorded.checksum());
+        assertThatThrownBy(() -> decode(recorded, other.bytes(), key, recorded.bytes().length, recorded.checksum(), new Random(8), new ArrayList<>()))
+                .isInstanceOfSatisfying(TrinoException.class, e -> assertThat(e.getErrorCode().getName()).isEqualTo("SPOOL_FILE_CORRUPTED"))
+                .hasMessageContaining("test.spool")
+                .hasMessageContaining("content checksum");
     }
 
     private static void assertDetected(EncodedFile file, byte[] damaged, Random chunking, String description)
@@ -280,10 +299,37 @@ public class TestSpoolFileFormat
         return result;
     }
 
-    private static int crc32c(byte[] bytes)
+    /**
+     * The content checksum a forger who rewrote the manifest would record: CRC32C over the check values of every
+     * complete unit the bytes hold, walked by their lengths alone, so that detection has to come from the units.
+     */
+    private static int contentChecksum(byte[] bytes, boolean encrypted)
     {
+        int check = SpoolFileFormat.checkBytes(encrypted);
         CRC32C crc = new CRC32C();
-        crc.update(bytes);
+        int position = SpoolFileFormat.headerBytes(encrypted);
+        if (position > bytes.length) {
+            return 0;
+        }
+        crc.update(bytes, position - check, check);
+        while (position < bytes.length) {
+            byte kind = bytes[position];
+            int length;
+            if (kind == SpoolFileFormat.TRAILER) {
+                length = SpoolFileFormat.trailerBytes(encrypted);
+            }
+            else if ((kind == SpoolFileFormat.BLOCK_RAW || kind == SpoolFileFormat.BLOCK_LZ4) && position + SpoolFileFormat.BLOCK_HEADER_BYTES <= bytes.length) {
+                length = SpoolFileFormat.BLOCK_HEADER_BYTES + (int) SpoolFileFormat.INT_LE.get(bytes, position + 5) + check;
+            }
+            else {
+                break;
+            }
+            if (length <= 0 || position + length > bytes.length) {
+                break;
+            }
+            crc.update(bytes, position + length - check, check);
+            position += length;
+        }
         return (int) crc.getValue();
     }
 }

@@ -22,6 +22,7 @@ import com.azure.storage.file.datalake.models.DataLakeStorageException;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.SettableFuture;
 import io.spoolex.storage.RequestFailure;
+import io.spoolex.storage.ShortAnswerException;
 import io.spoolex.storage.SpoolStorage.StorageOperation;
 import io.spoolex.storage.StorageErrors;
 import io.trino.spi.TrinoException;
@@ -98,10 +99,11 @@ final class AzureFailures
     static RequestFailure classify(Throwable failure)
     {
         Throwable cause = unwrap(failure);
+        Optional<ShortAnswerException> shortAnswer = ShortAnswerException.in(cause);
+        if (shortAnswer.isPresent()) {
+            return new RequestFailure(TRANSIENT, shortAnswer.orElseThrow().getMessage());
+        }
         for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof AzureShortAnswerException shortAnswer) {
-                return new RequestFailure(TRANSIENT, shortAnswer.getMessage());
-            }
             if (t instanceof TrinoException trinoException) {
                 return RequestFailure.permanent(trinoException.getErrorCode().getName());
             }

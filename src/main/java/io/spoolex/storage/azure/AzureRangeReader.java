@@ -25,6 +25,7 @@ import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.airlift.slice.Slice;
+import io.spoolex.storage.ShortAnswerException;
 import io.spoolex.storage.SpoolFileReader;
 import io.trino.spi.TrinoException;
 import reactor.core.publisher.Mono;
@@ -127,7 +128,7 @@ final class AzureRangeReader
                             // the blob has the manifest's size (checked above): an answer with less than its range was
                             // cut short on the way, and another attempt gets all of it
                             .then(Mono.<Void>defer(() -> written.get() < length
-                                    ? Mono.error(new AzureShortAnswerException("short answer: %s of %s bytes at offset %s".formatted(written.get(), length, position)))
+                                    ? Mono.error(new ShortAnswerException(written.get(), length, position))
                                     : Mono.empty()));
                 })
                 // a range that starts past the blob's end: the blob is shorter than the manifest says

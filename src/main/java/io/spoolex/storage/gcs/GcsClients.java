@@ -28,9 +28,6 @@ import io.spoolex.storage.RequestFailure;
 import io.spoolex.storage.StorageRetrier;
 import io.spoolex.storage.StorageRetryPolicy;
 
-import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -143,31 +140,9 @@ final class GcsClients
                 @Override
                 public boolean shouldRetry(Throwable previousThrowable, T previousResponse)
                 {
-                    return delegate.shouldRetry(previousThrowable, previousResponse) || isAnswerless(previousThrowable);
+                    return delegate.shouldRetry(previousThrowable, previousResponse) || GcsFailures.isAnswerless(previousThrowable);
                 }
             };
-        }
-
-        /**
-         * No HTTP answer: an I/O failure (a timeout included), not an interruption, in a failure without a status.
-         */
-        static boolean isAnswerless(Throwable failure)
-        {
-            if (failure == null || Thread.currentThread().isInterrupted() || GcsFailures.serviceException(failure).map(service -> service.getCode() > 0).orElse(false)) {
-                return false;
-            }
-            for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-                if (cause instanceof SocketTimeoutException) {
-                    return true;
-                }
-                if (cause instanceof InterruptedIOException) {
-                    return false;
-                }
-                if (cause instanceof IOException) {
-                    return true;
-                }
-            }
-            return false;
         }
     }
 

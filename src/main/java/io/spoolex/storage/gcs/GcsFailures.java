@@ -15,11 +15,13 @@ package io.spoolex.storage.gcs;
 
 import com.google.cloud.BaseServiceException;
 import io.spoolex.storage.RequestFailure;
+import io.spoolex.storage.ShortAnswerException;
 import io.spoolex.storage.SpoolStorage.StorageOperation;
 import io.trino.spi.TrinoException;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -44,6 +46,10 @@ final class GcsFailures
         if (cause instanceof TrinoException) {
             return RequestFailure.permanent(cause.getMessage());
         }
+        Optional<ShortAnswerException> shortAnswer = ShortAnswerException.in(cause);
+        if (shortAnswer.isPresent()) {
+            return new RequestFailure(TRANSIENT, shortAnswer.orElseThrow().getMessage());
+        }
         Optional<BaseServiceException> service = serviceException(cause);
         if (service.isPresent()) {
             int code = service.orElseThrow().getCode();
@@ -57,13 +63,37 @@ final class GcsFailures
             }
             return RequestFailure.permanent(status);
         }
+        if (isAnswerless(cause)) {
+            return new RequestFailure(TRANSIENT, "no answer (%s)".formatted(cause.getClass().getSimpleName()));
+        }
         if (cause instanceof InterruptedIOException || cause instanceof InterruptedException) {
             return RequestFailure.permanent("interrupted");
         }
-        if (cause instanceof IOException) {
-            return new RequestFailure(TRANSIENT, cause.getClass().getSimpleName());
-        }
         return RequestFailure.permanent(cause.getClass().getSimpleName());
+    }
+
+    /**
+     * No HTTP answer: an I/O failure, a timeout included, that is not an interruption and carries no status. One
+     * rule for Spoolex's retries ({@link #classify}) and the library's own (resumable uploads, {@code GcsClients}).
+     * A {@link SocketTimeoutException} is an {@link InterruptedIOException} but no interruption: it is looked for first.
+     */
+    static boolean isAnswerless(Throwable failure)
+    {
+        if (failure == null || Thread.currentThread().isInterrupted() || serviceException(failure).map(service -> service.getCode() > 0).orElse(false)) {
+            return false;
+        }
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SocketTimeoutException) {
+                return true;
+            }
+            if (cause instanceof InterruptedIOException) {
+                return false;
+            }
+            if (cause instanceof IOException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static String status(BaseServiceException exception)

@@ -24,9 +24,9 @@ import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.airlift.slice.Slice;
+import io.spoolex.storage.ShortAnswerException;
 import io.spoolex.storage.SpoolFileReader;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Set;
@@ -127,7 +127,7 @@ final class GcsRangeReader
                 if (channel.read(destination) < 0) {
                     // the generation read has the manifest's size (checked above), so an answer that ends early is a
                     // short answer, not a short file: retried like a broken connection
-                    throw new ShortAnswerException("short answer: %s of %s bytes at offset %s".formatted(destination.position() - target.byteArrayOffset(), length, position));
+                    throw new ShortAnswerException(destination.position() - target.byteArrayOffset(), length, position);
                 }
             }
         }
@@ -163,18 +163,5 @@ final class GcsRangeReader
             inFlight.clear();
         }
         abandoned.forEach(read -> read.cancel(true));
-    }
-
-    /**
-     * A ranged answer with fewer bytes than asked for, of an object known to hold them: transient (an
-     * {@link IOException}, which {@link GcsFailures} retries).
-     */
-    static final class ShortAnswerException
-            extends IOException
-    {
-        ShortAnswerException(String message)
-        {
-            super(message);
-        }
     }
 }

@@ -14,6 +14,7 @@
 package io.spoolex.storage.s3;
 
 import io.airlift.slice.Slice;
+import io.spoolex.storage.ShortAnswerException;
 import io.trino.spi.TrinoException;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
@@ -152,7 +153,7 @@ final class RangeReadTransformer
             {
                 if (written < length) {
                     // the answer named the object's recorded size, so the object is whole: the answer was cut short
-                    attempt.completeExceptionally(new S3ShortAnswerException("answer cut short: %s of %s bytes at offset %s".formatted(written, length, position)));
+                    attempt.completeExceptionally(new ShortAnswerException(written, length, position));
                     return;
                 }
                 attempt.complete(null);

@@ -16,6 +16,7 @@ package io.spoolex.storage.s3;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.SettableFuture;
 import io.spoolex.storage.RequestFailure;
+import io.spoolex.storage.ShortAnswerException;
 import io.spoolex.storage.StorageErrors;
 import io.trino.spi.TrinoException;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -25,6 +26,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import javax.xml.stream.XMLStreamException;
 
 import java.io.IOException;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -103,10 +105,11 @@ final class S3Failures
     static RequestFailure classify(Throwable failure)
     {
         Throwable cause = unwrap(failure);
+        Optional<ShortAnswerException> shortAnswer = ShortAnswerException.in(cause);
+        if (shortAnswer.isPresent()) {
+            return new RequestFailure(TRANSIENT, shortAnswer.orElseThrow().getMessage());
+        }
         for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof S3ShortAnswerException shortAnswer) {
-                return new RequestFailure(TRANSIENT, shortAnswer.getMessage());
-            }
             if (t instanceof TrinoException trinoException) {
                 // a check of ours: a file of the wrong size is not cured by reading it again
                 return RequestFailure.permanent(trinoException.getErrorCode().getName());

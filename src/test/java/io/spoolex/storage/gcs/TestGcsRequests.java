@@ -25,6 +25,7 @@ import io.spoolex.faults.FaultInjectingHttpProxy;
 import io.spoolex.faults.FaultPlan;
 import io.spoolex.faults.HttpFault;
 import io.spoolex.metrics.SpoolexJmxModule;
+import io.spoolex.storage.RequestFailure;
 import io.spoolex.storage.SpoolFileReader;
 import io.spoolex.storage.SpoolFileWriter;
 import io.spoolex.storage.SpoolStorage;
@@ -258,10 +259,26 @@ public class TestGcsRequests
         StorageException noAnswer = new StorageException(0, "Error writing to server", new IOException("Error writing to server"));
         assertThat(new GcsClients.AnswerlessRetried().getIdempotentHandler().shouldRetry(noAnswer, null)).isTrue();
         assertThat(new GcsClients.AnswerlessRetried().getNonidempotentHandler().shouldRetry(noAnswer, null)).isTrue();
-        assertThat(GcsClients.AnswerlessRetried.isAnswerless(new StorageException(0, "timeout", new SocketTimeoutException("Read timed out")))).isTrue();
-        assertThat(GcsClients.AnswerlessRetried.isAnswerless(new StorageException(403, "Forbidden"))).isFalse();
-        assertThat(GcsClients.AnswerlessRetried.isAnswerless(new StorageException(0, "interrupted", new InterruptedIOException()))).isFalse();
+        assertThat(GcsFailures.isAnswerless(new StorageException(0, "timeout", new SocketTimeoutException("Read timed out")))).isTrue();
+        assertThat(GcsFailures.isAnswerless(new StorageException(403, "Forbidden"))).isFalse();
+        assertThat(GcsFailures.isAnswerless(new StorageException(0, "interrupted", new InterruptedIOException()))).isFalse();
         assertThat(new GcsClients.AnswerlessRetried().getIdempotentHandler().shouldRetry(new StorageException(403, "Forbidden"), null)).isFalse();
+    }
+
+    /**
+     * A read timeout is retried whether or not the library wrapped it: {@link SocketTimeoutException} is an
+     * {@link InterruptedIOException}, and was once taken for an interruption (permanent) when it came unwrapped.
+     */
+    @Test
+    public void testTimeoutWithoutStatusIsTransient()
+    {
+        assertThat(GcsFailures.classify(new SocketTimeoutException("Read timed out")).kind()).isEqualTo(RequestFailure.Kind.TRANSIENT);
+        assertThat(GcsFailures.classify(new ExecutionException(new SocketTimeoutException("Read timed out"))).kind()).isEqualTo(RequestFailure.Kind.TRANSIENT);
+        assertThat(GcsFailures.classify(new StorageException(0, "timeout", new SocketTimeoutException("Read timed out"))).kind()).isEqualTo(RequestFailure.Kind.TRANSIENT);
+        assertThat(GcsFailures.classify(new IOException("Connection reset")).kind()).isEqualTo(RequestFailure.Kind.TRANSIENT);
+        assertThat(GcsFailures.classify(new InterruptedIOException()).kind()).isEqualTo(RequestFailure.Kind.PERMANENT);
+        assertThat(GcsFailures.classify(new StorageException(403, "Forbidden")).kind()).isEqualTo(RequestFailure.Kind.PERMANENT);
+        assertThat(GcsFailures.classify(new StorageException(503, "Unavailable")).kind()).isEqualTo(RequestFailure.Kind.TRANSIENT);
     }
 
     private static byte[] bytes(int length)

@@ -15,6 +15,7 @@ package io.spoolex.storage.s3;
 
 import io.spoolex.SpoolexErrorCode;
 import io.spoolex.storage.RequestFailure;
+import io.spoolex.storage.ShortAnswerException;
 import io.trino.spi.TrinoException;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
@@ -63,7 +64,7 @@ public class TestS3Failures
         assertThat(S3Failures.classify(SdkClientException.create("Could not parse XML response.", new IllegalStateException("unexpected end")))).isEqualTo(new RequestFailure(TRANSIENT, "malformed answer"));
         assertThat(S3Failures.classify(SdkClientException.create("Unable to execute HTTP request: Acquire operation took longer than the configured maximum time."))).isEqualTo(new RequestFailure(TRANSIENT, "no free connection"));
         // a ranged read answered with fewer bytes than it promised
-        assertThat(S3Failures.classify(SdkClientException.create("wrapped", new S3ShortAnswerException("answer cut short: 10 of 20 bytes at offset 0"))).kind()).isEqualTo(TRANSIENT);
+        assertThat(S3Failures.classify(SdkClientException.create("wrapped", new ShortAnswerException(10, 20, 0))).kind()).isEqualTo(TRANSIENT);
     }
 
     @Test
