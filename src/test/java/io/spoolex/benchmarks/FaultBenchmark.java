@@ -55,8 +55,8 @@ import static java.nio.file.StandardOpenOption.APPEND;
 import static java.nio.file.StandardOpenOption.CREATE;
 
 /**
- * The fault scenarios on S3 (S3Proxy behind the fault proxy) or Azure Blob Storage ({@code --storage azure}: Azurite,
- * Spoolex only) with Spoolex and with Trino 483's own filesystem
+ * The fault scenarios on S3 (S3Proxy behind the fault proxy) or Azure Blob Storage ({@code --storage azure}: Azurite
+ * behind the fault proxy) with Spoolex and with Trino 483's own filesystem
  * exchange manager, interleaved in one run: every round runs every scenario with every exchange manager (in an order
  * that rotates per round), so that the machine's load at a moment hits them all alike. Prints and writes a markdown
  * table of outcomes and seconds per cycle (median, min and max over the rounds) against each manager's no-fault
@@ -97,12 +97,8 @@ public final class FaultBenchmark
             if (!storage.equals("s3") && !storage.equals("azure")) {
                 throw new IllegalArgumentException("--storage must be s3 or azure");
             }
-            List<ManagerSpec> managers = ManagerSpec.parseAll(values.getOrDefault("managers", storage.equals("azure") ? "spoolex" : "spoolex,trino"));
-            if (storage.equals("azure") && managers.stream().anyMatch(manager -> manager.kind().equals("trino"))) {
-                // Trino 483's Azure exchange storage builds its clients on azure-core-http-netty, which the test classpath
-                // leaves out on purpose (Spoolex's own HTTP client, and the SDK's default-client lookup, must not find it)
-                throw new IllegalArgumentException("--storage azure runs Spoolex only: Trino's Azure exchange storage needs azure-core-http-netty, which is not on the test classpath");
-            }
+            // Trino's plugin comes from its own folder (azure-core-http-netty included), never from this class path
+            List<ManagerSpec> managers = ManagerSpec.parseAll(values.getOrDefault("managers", "spoolex,trino"));
             return new Options(
                     Integer.parseInt(values.getOrDefault("rounds", "3")),
                     Integer.parseInt(values.getOrDefault("warmups", "1")),
@@ -285,7 +281,10 @@ public final class FaultBenchmark
             @Override
             public Map<String, String> retryProperties(FaultScenario.RetryLimits limits, boolean trino)
             {
-                return AzureFaultBench.retryLimits(limits);
+                // Trino's Azure exchange storage has the attempts (exchange.azure.max-error-retries) but no retry time
+                return trino
+                        ? Map.of("exchange.azure.max-error-retries", Integer.toString(limits.attempts()))
+                        : AzureFaultBench.retryLimits(limits);
             }
 
             @Override
