@@ -32,7 +32,8 @@ import static io.spoolex.format.SpoolFileFormat.SALT_BYTES;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The commit record of one task attempt: every spool file it wrote, with size, page bytes and CRC32C.
+ * The commit record of one task attempt: every spool file it wrote, with size, page bytes and content checksum
+ * (CRC32C over the check values of the file's units, {@link SpoolFileEncoder#fileChecksum()}).
  * Written last by {@code ExchangeSink.finish()}; an attempt without one is not committed. The coordinator reads
  * one manifest per winning attempt instead of listing directories.
  * <pre>
