@@ -108,7 +108,8 @@ public record SpoolexSourceHandle(
     }
 
     /**
-     * One spool file: its place in the sequence, its size in storage, the page bytes it holds, its content checksum (see {@code AttemptManifest}).
+     * One spool file: its place in the sequence, its size in storage, the page bytes it holds, its content checksum
+     * (see {@code AttemptManifest}).
      */
     public record FileRef(
             @JsonProperty("sequence") int sequence,
