@@ -50,8 +50,8 @@ final class QueryReport
             new Ratio(Configuration.A, Configuration.C),
             new Ratio(Configuration.B, Configuration.C));
 
-    // the issue's targets: Spoolex at most 0.85 of Trino's plugin's time, TASK at most 1.2 of NONE's
-    private static final double SPOOLEX_VS_TRINO_TARGET = 0.85;
+    // targets: Spoolex at most 0.95 of Trino's plugin's time (issue 13), TASK at most 1.2 of NONE's
+    private static final double SPOOLEX_VS_TRINO_TARGET = 0.95;
     private static final double TASK_VS_NONE_TARGET = 1.2;
 
     private final Source source;
@@ -283,7 +283,7 @@ final class QueryReport
         BarChart.write(
                 file,
                 "TPC-H sf1 (%s connector), 3-node cluster: wall time ratios (median of %s runs)".formatted(source.catalog(), repetitions),
-                "ratio of wall times (lower: the first is faster); targets A/B ≤ 0.85, TASK/NONE ≤ 1.2",
+                "ratio of wall times (lower: the first is faster); targets A/B ≤ 0.95, TASK/NONE ≤ 1.2",
                 groups,
                 List.of(SPOOLEX_VS_TRINO_TARGET, 1.0, TASK_VS_NONE_TARGET));
     }
