@@ -30,13 +30,14 @@ public final class ShortAnswerException
     }
 
     /**
-     * The short answer somewhere in {@code failure}'s causes.
+     * A transient failure with the short answer's message as its status, if one is among {@code failure}'s causes:
+     * the one rule every backend's classification applies first.
      */
-    public static Optional<ShortAnswerException> in(Throwable failure)
+    public static Optional<RequestFailure> classify(Throwable failure)
     {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof ShortAnswerException shortAnswer) {
-                return Optional.of(shortAnswer);
+                return Optional.of(new RequestFailure(RequestFailure.Kind.TRANSIENT, shortAnswer.getMessage()));
             }
         }
         return Optional.empty();

@@ -99,9 +99,9 @@ final class AzureFailures
     static RequestFailure classify(Throwable failure)
     {
         Throwable cause = unwrap(failure);
-        Optional<ShortAnswerException> shortAnswer = ShortAnswerException.in(cause);
+        Optional<RequestFailure> shortAnswer = ShortAnswerException.classify(cause);
         if (shortAnswer.isPresent()) {
-            return new RequestFailure(TRANSIENT, shortAnswer.orElseThrow().getMessage());
+            return shortAnswer.orElseThrow();
         }
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof TrinoException trinoException) {

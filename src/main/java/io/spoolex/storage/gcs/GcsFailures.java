@@ -46,9 +46,9 @@ final class GcsFailures
         if (cause instanceof TrinoException) {
             return RequestFailure.permanent(cause.getMessage());
         }
-        Optional<ShortAnswerException> shortAnswer = ShortAnswerException.in(cause);
+        Optional<RequestFailure> shortAnswer = ShortAnswerException.classify(cause);
         if (shortAnswer.isPresent()) {
-            return new RequestFailure(TRANSIENT, shortAnswer.orElseThrow().getMessage());
+            return shortAnswer.orElseThrow();
         }
         Optional<BaseServiceException> service = serviceException(cause);
         if (service.isPresent()) {
